@@ -1,0 +1,53 @@
+# Setup, the pipeline, quality checks and tests.
+PYTHON_BOOTSTRAP ?= python3
+UV_VERSION ?= 0.13.9
+STAMP := $(VENV)/.uv-lock.sha256
+# Let Python cache bytecode even where the machine disables it: imports are 2-3x faster warm.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: setup
+setup: ## Create .venv from uv.lock (bootstraps uv through pip; idempotent)
+	@command -v uv >/dev/null 2>&1 || [ -x $(VENV)-uv/bin/uv ] || \
+		{ $(PYTHON_BOOTSTRAP) -m venv $(VENV)-uv && $(VENV)-uv/bin/pip install -q uv==$(UV_VERSION); }
+	@want=$$(sha256sum uv.lock | cut -d' ' -f1); \
+	if [ -d $(VENV) ] && [ "$$(cat $(STAMP) 2>/dev/null)" != "$$want" ]; then \
+		echo "uv.lock changed: rebuilding .venv from scratch"; rm -rf $(VENV); fi; \
+	$(UV) sync --frozen --all-extras --python 3.11 -q && echo "$$want" > $(STAMP)
+	@mkdir -p $(TITANIC_MLOPS_STATE_DIR)/dvc-remote
+	@if [ "$(TITANIC_MLOPS_STATE_DIR)" != "$(CURDIR)/.state" ]; then \
+		$(BIN)/dvc remote modify --local local url $(TITANIC_MLOPS_STATE_DIR)/dvc-remote; fi
+	@echo "setup: .venv ready; state in $(TITANIC_MLOPS_STATE_DIR)"
+
+.PHONY: pipeline
+pipeline: setup ## Run the DVC pipeline (ingest, validate, features, train, promote)
+	$(BIN)/dvc repro
+
+.PHONY: status
+status: ## Champion, challenger and history
+	$(BIN)/titanic-mlops status
+
+.PHONY: lint
+lint: ## ruff (lint + format check) and the import-direction contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+.PHONY: typecheck
+typecheck: ## mypy, strict on src/
+	$(BIN)/mypy
+
+.PHONY: test
+test: setup ## The whole test suite (slow tests included), offline
+	$(BIN)/python -m pytest
+
+.PHONY: test-fast
+test-fast: ## The suite without slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+.PHONY: bench-pipeline
+bench-pipeline: setup ## Cold and no-op `dvc repro` wall times, as a table
+	$(BIN)/python benchmarks/pipeline.py
+
+.PHONY: reset
+reset: ## Delete all runtime state and pipeline outputs (the next `dvc repro` starts cold)
+	rm -rf $(TITANIC_MLOPS_STATE_DIR) data/interim data/validated data/features data/holdout reports

@@ -1,0 +1,1 @@
+"""titanic_mlops: the domain core."""

@@ -1,0 +1,278 @@
+"""The `titanic-mlops` command: the composition root, one subcommand per stage and service.
+
+Every subcommand is a thin shell: parse paths, load params, read inputs, call the core, write
+outputs atomically, log one line. Shells (pipelines, serving, monitoring) are imported lazily,
+inside the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from titanic_mlops.errors import TitanicMlopsError
+
+if TYPE_CHECKING:
+    from titanic_mlops.registry import Registry
+    from titanic_mlops.settings import Settings
+
+logger = logging.getLogger("titanic_mlops")
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from titanic_mlops import atomic, ingest
+
+    table = ingest.load_training_table(args.raw, args.feedback)
+    atomic.write_parquet(args.out, table)
+    logger.info("ingest: %d rows (%s) -> %s", len(table), args.raw, args.out)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from titanic_mlops import atomic, validation
+    from titanic_mlops.errors import ValidationFailed
+    from titanic_mlops.params import load_params
+
+    params = load_params(args.params)
+    frame = pd.read_parquet(args.input)
+    result = validation.validate_frame(
+        frame, params.validate_, params.ingest, labelled=True, docs_dir=args.docs
+    )
+    atomic.write_json(args.report, result.summary())
+    if not result.success:
+        args.out.unlink(missing_ok=True)
+        raise ValidationFailed(result.failures)
+    atomic.write_parquet(args.out, frame)
+    logger.info("validate: %d expectations passed -> %s", result.evaluated, args.out)
+    return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from titanic_mlops import atomic, feature_store, features, ingest
+    from titanic_mlops.params import load_params
+    from titanic_mlops.settings import Settings
+
+    params = load_params(args.params)
+    labelled = pd.read_parquet(args.input)
+    unlabelled = ingest.read_raw_csv(args.test, labelled=False)
+    passengers = pd.concat([labelled.drop(columns=["Survived", "source"]), unlabelled])
+    table = features.build_feature_table(passengers, params.features.event_timestamp)
+    atomic.write_parquet(args.out_dir / "passengers.parquet", table)
+    atomic.write_parquet(args.out_dir / "tickets.parquet", features.build_ticket_table(table))
+    settings = Settings()
+    store = feature_store.open_store(args.repo or settings.feature_repo, settings.state)
+    feature_store.apply_and_materialize(store, params.features.event_timestamp)
+    logger.info("features: %d passengers -> %s and the online store", len(table), args.out_dir)
+    return 0
+
+
+def _registry() -> Registry:
+    from titanic_mlops.registry import Registry
+    from titanic_mlops.settings import Settings
+
+    settings = Settings()
+    return Registry(settings.resolved_tracking_uri, settings.resolved_artifact_root, settings.model_name)
+
+
+def _train(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _prefect_home(settings)
+    from pipelines.training import train_flow
+    from titanic_mlops.params import load_params
+
+    candidate = train_flow(
+        validated=args.input,
+        feature_source=args.feature_source,
+        validation_report=args.validation_report,
+        holdout_out=args.holdout,
+        metrics_out=args.metrics,
+        plots_dir=args.plots,
+        candidate_out=args.candidate,
+        repo=args.repo or settings.feature_repo,
+        state=settings.state,
+        params=load_params(args.params),
+        registry=_registry(),
+    )
+    logger.info("train: version %s (holdout %s)", candidate["version"], candidate["holdout"])
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from titanic_mlops import atomic, gate
+    from titanic_mlops.params import load_params
+    from titanic_mlops.registry import ModelRef
+    from titanic_mlops.settings import Settings
+
+    candidate = json.loads(args.candidate.read_text())
+    ref = ModelRef(candidate["name"], str(candidate["version"]), candidate["run_id"])
+    recent = pd.read_parquet(args.recent) if args.recent else None
+    event = gate.run_gate(
+        _registry(),
+        ref,
+        pd.read_parquet(args.holdout),
+        load_params(args.params).promote,
+        Settings().history_path,
+        trigger=args.trigger,
+        recent=recent,
+    )
+    atomic.write_json(args.out, event)
+    logger.info("promote: version %s %s", ref.version, event["reason"])
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from titanic_mlops import status
+
+    payload = status.collect(_registry(), _settings().history_path)
+    if args.json:
+        print_json(payload)
+    else:
+        sys.stdout.write(status.render(payload))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from titanic_mlops import atomic, feature_store, ingest, prediction
+
+    settings = _settings()
+    registry = _registry()
+    model = prediction.load_model(registry, registry.require(args.alias), args.engine)
+    store = feature_store.open_store(args.repo or settings.feature_repo, settings.state)
+    raw = ingest.read_raw_csv(args.input, labelled=False)
+    scored = prediction.score(
+        raw, model, lambda tickets: feature_store.online_ticket_group_sizes(store, tickets)
+    )
+    atomic.write_csv(args.output, prediction.submission(scored))
+    logger.info(
+        "predict: %d rows with %s v%s (%s) -> %s",
+        len(raw),
+        model.ref.name,
+        model.ref.version,
+        args.engine,
+        args.output,
+    )
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from titanic_mlops import gate
+
+    event = gate.rollback(_registry(), _settings().history_path, reason=args.reason)
+    logger.info("rollback: champion %s -> %s", event["champion_before"], event["champion_after"])
+    print_json(event)
+    return 0
+
+
+def _prefect_home(settings: Settings) -> None:
+    """Prefect keeps its database under the state directory unless told otherwise."""
+    os.environ.setdefault("PREFECT_HOME", str(settings.state / "prefect"))
+    # A cold temporary server migrates its database first; the 20 s default is too short on 2 cores.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+def _settings() -> Settings:
+    from titanic_mlops.settings import Settings
+
+    return Settings()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="titanic-mlops", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("ingest", _ingest, "Read the raw snapshot and feedback batches into one typed table.")
+    p.add_argument("--raw", type=Path, required=True, help="the upstream train.csv")
+    p.add_argument("--feedback", type=Path, required=True, help="folder of feedback batches")
+    p.add_argument("--out", type=Path, required=True, help="typed table (parquet)")
+
+    p = command("validate", _validate, "Run the data contract; stop the pipeline on a failure.")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="the validated table (parquet)")
+    p.add_argument("--report", type=Path, required=True, help="validation result (JSON)")
+    p.add_argument("--docs", type=Path, required=True, help="folder for the HTML data docs")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    p = command("features", _features, "Compute features, write the Feast source, fill the store.")
+    p.add_argument("--input", type=Path, required=True, help="the validated table")
+    p.add_argument("--test", type=Path, required=True, help="the unlabelled test.csv")
+    p.add_argument("--out-dir", type=Path, required=True, help="folder of the offline sources")
+    p.add_argument("--repo", type=Path, default=None, help="the Feast repository")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    p = command("train", _train, "Run the training flow and register a new model version.")
+    p.add_argument("--input", type=Path, required=True, help="the validated table")
+    p.add_argument("--feature-source", type=Path, required=True, help="Feast passenger source")
+    p.add_argument("--validation-report", type=Path, required=True)
+    p.add_argument("--holdout", type=Path, required=True, help="frozen holdout (parquet)")
+    p.add_argument("--metrics", type=Path, required=True, help="DVC metrics file")
+    p.add_argument("--plots", type=Path, required=True, help="DVC plots folder")
+    p.add_argument("--candidate", type=Path, required=True, help="the new version (JSON)")
+    p.add_argument("--repo", type=Path, default=None, help="the Feast repository")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    p = command("promote", _promote, "The gate: challenger vs champion; move the alias or not.")
+    p.add_argument("--candidate", type=Path, required=True)
+    p.add_argument("--holdout", type=Path, required=True)
+    p.add_argument("--recent", type=Path, default=None, help="held-back recent labelled rows")
+    p.add_argument("--out", type=Path, required=True, help="the decision (JSON)")
+    p.add_argument("--trigger", default="pipeline", help="what started this run")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    p = command("status", _status, "Champion, challenger, their metrics, lineage and history.")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+    p = command("predict", _predict, "Score a Kaggle-format CSV into a PassengerId,Survived file.")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--engine", choices=["onnx", "sklearn"], default="onnx")
+    p.add_argument("--alias", default="champion")
+    p.add_argument("--repo", type=Path, default=None, help="the Feast repository")
+
+    p = command("rollback", _rollback, "Move champion back to the previous version.")
+    p.add_argument("--reason", default="manual rollback")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("feast", "great_expectations", "alembic", "mlflow", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        code: int = args.handler(args)
+    except TitanicMlopsError as exc:
+        print(f"titanic-mlops {args.command}: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return code
+
+
+def print_json(payload: object) -> None:
+    """Machine-readable output goes to stdout as one JSON document."""
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

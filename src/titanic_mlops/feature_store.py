@@ -1,0 +1,106 @@
+"""The Feast adapter: the only module that talks to the feature store."""
+
+from __future__ import annotations
+
+import os
+import string
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from titanic_mlops import features
+from titanic_mlops.errors import TitanicMlopsError
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
+
+FEATURE_SERVICE = "titanic_model_v1"
+PASSENGER_VIEW = "passenger_features"
+TICKET_VIEW = "ticket_features"
+CONFIG_FILE = "feature_store.yaml"
+
+
+def load_repo_config(repo: Path, state_dir: Path, config_file: str = CONFIG_FILE) -> Any:
+    """feature_store.yaml with ${VARS} filled from the environment and the state directory."""
+    from feast.repo_config import RepoConfig
+
+    text = (repo / config_file).read_text()
+    mapping = {**os.environ, "TITANIC_MLOPS_STATE_DIR": str(state_dir.resolve())}
+    raw = yaml.safe_load(string.Template(text).safe_substitute(mapping))
+    for key in ("registry", "online_store"):
+        value = raw.get(key)
+        path = value.get("path") if isinstance(value, dict) else value
+        if isinstance(path, str) and "://" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    config = RepoConfig(**raw)
+    config.repo_path = repo.resolve()
+    return config
+
+
+def open_store(repo: Path, state_dir: Path, config_file: str = CONFIG_FILE) -> FeatureStore:
+    from feast import FeatureStore
+
+    return FeatureStore(repo_path=str(repo.resolve()), config=load_repo_config(repo, state_dir, config_file))
+
+
+def apply_and_materialize(store: FeatureStore, event_time: datetime) -> None:
+    """`feast apply` on the repo, then load every row stamped `event_time` into the online store."""
+    from feast.repo_operations import apply_total
+
+    repo = str(Path(store.repo_path).resolve())
+    sys.path.insert(0, repo)  # feast imports the definition files by module name, as its CLI does
+    try:
+        apply_total(store.config, Path(repo), skip_source_validation=False)
+    finally:
+        sys.path.remove(repo)
+    store.materialize(
+        start_date=event_time - timedelta(days=1),
+        end_date=event_time + timedelta(days=1),
+        feature_views=[PASSENGER_VIEW, TICKET_VIEW],
+    )
+
+
+def historical_features(store: FeatureStore, entities: pd.DataFrame) -> pd.DataFrame:
+    """Point-in-time join of the feature service onto `entities` (passenger_id, event_timestamp)."""
+    service = store.get_feature_service(FEATURE_SERVICE)
+    frame = store.get_historical_features(entity_df=entities, features=service).to_df()
+    return frame.sort_values(features.ENTITY, kind="stable").reset_index(drop=True)
+
+
+def online_passenger_features(store: FeatureStore, passenger_ids: Sequence[int]) -> pd.DataFrame:
+    """The model vector by PassengerId; rows for unknown ids come back with every feature empty."""
+    service = store.get_feature_service(FEATURE_SERVICE)
+    rows = [{features.ENTITY: int(pid)} for pid in passenger_ids]
+    return pd.DataFrame(store.get_online_features(features=service, entity_rows=rows).to_dict())
+
+
+def online_ticket_group_sizes(store: FeatureStore, tickets: Sequence[str]) -> pd.Series:
+    """Group size per ticket, NaN where the store has never seen the ticket."""
+    unique = sorted(set(tickets))
+    if not unique:
+        return pd.Series([], dtype="float64")
+    response = store.get_online_features(
+        features=[f"{TICKET_VIEW}:ticket_group_size"],
+        entity_rows=[{features.TICKET: t} for t in unique],
+    ).to_dict()
+    sizes = dict(zip(response[features.TICKET], response["ticket_group_size"], strict=True))
+    return pd.Series([sizes.get(t) for t in tickets], dtype="float64")
+
+
+def require_known(frame: pd.DataFrame, passenger_ids: Sequence[int]) -> pd.DataFrame:
+    """Raise naming the ids the online store does not hold."""
+    unknown = [pid for pid, sex in zip(passenger_ids, frame["sex"], strict=True) if sex is None]
+    if unknown:
+        raise UnknownPassenger(unknown)
+    return frame
+
+
+class UnknownPassenger(TitanicMlopsError):
+    def __init__(self, passenger_ids: list[int]) -> None:
+        self.passenger_ids = passenger_ids
+        super().__init__(f"unknown PassengerId(s) in the online store: {passenger_ids}")

@@ -1,0 +1,194 @@
+"""The prediction log: every prediction served, and the ground truth that arrives later.
+
+What monitoring reads. SQLite in WAL mode by default (one small transaction per request, so a
+row is on disk before the response leaves); `open_log` picks the store from a URL, so a
+PostgreSQL implementation can sit behind the same interface.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    passenger_id INTEGER,
+    record TEXT NOT NULL,
+    features TEXT NOT NULL,
+    probability REAL NOT NULL,
+    survived INTEGER NOT NULL,
+    latency_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS predictions_passenger ON predictions (passenger_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    prediction_id INTEGER NOT NULL REFERENCES predictions (id),
+    label INTEGER NOT NULL CHECK (label IN (0, 1))
+);
+CREATE INDEX IF NOT EXISTS feedback_prediction ON feedback (prediction_id);
+"""
+
+
+@dataclass(frozen=True)
+class LoggedPrediction:
+    request_id: str
+    model_name: str
+    model_version: str
+    passenger_id: int | None
+    record: dict[str, Any]
+    features: dict[str, Any]
+    probability: float
+    survived: int
+    latency_ms: float
+
+
+class PredictionLog(Protocol):
+    def append(self, rows: list[LoggedPrediction]) -> list[int]: ...
+    def add_feedback(
+        self, label: int, prediction_id: int | None = None, passenger_id: int | None = None
+    ) -> int: ...
+    def window(self, after_id: int = 0, limit: int | None = None) -> pd.DataFrame: ...
+    def labelled(self, after_id: int = 0) -> pd.DataFrame: ...
+    def count(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class FeedbackTargetMissing(LookupError):
+    """No logged prediction answers the feedback's prediction id or PassengerId."""
+
+
+class SqlitePredictionLog:
+    """Thread-safe: one connection, one lock; WAL lets monitoring read while serving writes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, rows: list[LoggedPrediction]) -> list[int]:
+        now = time.time()
+        values = [
+            (
+                r.request_id,
+                now,
+                r.model_name,
+                r.model_version,
+                r.passenger_id,
+                json.dumps(r.record, default=str),
+                json.dumps(_clean(r.features), allow_nan=False),
+                float(r.probability),
+                int(r.survived),
+                float(r.latency_ms),
+            )
+            for r in rows
+        ]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [
+                    int(
+                        self._db.execute(
+                            "INSERT INTO predictions (request_id, ts, model_name, model_version,"
+                            " passenger_id, record, features, probability, survived, latency_ms)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            value,
+                        ).fetchone()[0]
+                    )
+                    for value in values
+                ]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return ids
+
+    def add_feedback(
+        self, label: int, prediction_id: int | None = None, passenger_id: int | None = None
+    ) -> int:
+        """Attach ground truth to a prediction (the latest one for a PassengerId)."""
+        if label not in (0, 1):
+            raise ValueError(f"label must be 0 or 1, not {label!r}")
+        with self._lock:
+            if prediction_id is None:
+                found = self._db.execute(
+                    "SELECT max(id) FROM predictions WHERE passenger_id = ?", (passenger_id,)
+                ).fetchone()
+            else:
+                found = self._db.execute(
+                    "SELECT id FROM predictions WHERE id = ?", (prediction_id,)
+                ).fetchone()
+            if found is None or found[0] is None:
+                target = f"prediction {prediction_id}" if prediction_id else f"PassengerId {passenger_id}"
+                raise FeedbackTargetMissing(f"no logged prediction for {target}")
+            self._db.execute(
+                "INSERT INTO feedback (ts, prediction_id, label) VALUES (?, ?, ?)",
+                (time.time(), int(found[0]), int(label)),
+            )
+            return int(found[0])
+
+    def window(self, after_id: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """Predictions with id > after_id, oldest first, features expanded into columns."""
+        query = "SELECT * FROM predictions WHERE id > ? ORDER BY id"
+        params: tuple[Any, ...] = (after_id,)
+        if limit is not None:
+            query += " LIMIT ?"
+            params = (after_id, limit)
+        with self._lock:
+            frame = pd.read_sql_query(query, self._db, params=params)
+        return _expand(frame)
+
+    def labelled(self, after_id: int = 0) -> pd.DataFrame:
+        """Predictions that have ground truth (the latest label wins), with the label column."""
+        query = (
+            "SELECT p.*, f.label FROM predictions p JOIN feedback f ON f.prediction_id = p.id"
+            " WHERE p.id > ? AND f.id = (SELECT max(id) FROM feedback WHERE prediction_id = p.id)"
+            " ORDER BY p.id"
+        )
+        with self._lock:
+            frame = pd.read_sql_query(query, self._db, params=(after_id,))
+        return _expand(frame)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM predictions").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_log(url: str) -> PredictionLog:
+    """`sqlite:///path` today; the URL scheme picks the implementation."""
+    if url.startswith("sqlite:///"):
+        return SqlitePredictionLog(Path(url.removeprefix("sqlite:///")))
+    raise ValueError(f"unsupported prediction log URL: {url!r} (expected sqlite:///...)")
+
+
+def _expand(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    vectors = pd.DataFrame([json.loads(v) for v in frame["features"]], index=frame.index)
+    return frame.join(vectors.add_prefix("f_"))
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """NaN is not JSON: a missing input is logged as null."""
+    return {k: None if isinstance(v, float) and v != v else v for k, v in values.items()}

@@ -1,0 +1,53 @@
+"""Where things run: read from the environment, never from params.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "admin"}
+
+
+class Settings(BaseSettings):
+    """One typed view of the deployment; the profile decides every store at once."""
+
+    model_config = SettingsConfigDict(env_prefix="TITANIC_MLOPS_", extra="ignore", frozen=True)
+
+    state_dir: Path = Field(default=Path(".state"))
+    tracking_uri: str | None = None
+    artifact_root: str | None = None
+    model_name: str = "titanic-survival"
+    feature_repo: Path = Field(default=Path("feature_repo"))
+    prediction_log_url: str | None = None
+    admin_token: SecretStr | None = None
+    reload_interval_seconds: float = Field(default=5.0, gt=0)
+    max_batch_size: int = Field(default=1000, ge=1)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
+            raise ValueError("TITANIC_MLOPS_ADMIN_TOKEN is a placeholder; set a real secret")
+        return value
+
+    @property
+    def state(self) -> Path:
+        return self.state_dir.resolve()
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        return self.tracking_uri or f"sqlite:///{self.state / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def resolved_artifact_root(self) -> str:
+        return self.artifact_root or str(self.state / "mlflow" / "artifacts")
+
+    @property
+    def resolved_prediction_log_url(self) -> str:
+        return self.prediction_log_url or f"sqlite:///{self.state / 'predictions.db'}"
+
+    @property
+    def history_path(self) -> Path:
+        return self.state / "history.jsonl"
