@@ -133,7 +133,7 @@ def model_frame(features: pd.DataFrame) -> pd.DataFrame:
 
 def missing_counts(frame: pd.DataFrame) -> dict[str, int]:
     """Model inputs that arrived empty, for the serving metrics."""
-    return {c: int(n) for c, n in frame[list(NUMERIC)].isna().sum().items() if n}
+    return {str(c): int(n) for c, n in frame[list(NUMERIC)].isna().sum().items() if n}
 
 
 def is_missing(value: object) -> bool:

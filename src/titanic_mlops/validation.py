@@ -47,7 +47,7 @@ def build_expectations(rules: ValidateParams, limits: IngestParams, labelled: bo
     """The whole contract in one list: columns, types, categories, ranges, nulls, keys, size."""
     import great_expectations as gx
 
-    e = gx.expectations
+    e: Any = gx.expectations  # re-exported lazily, untyped for mypy
     dtypes = dict(schema.RAW_DTYPES)
     if labelled:
         dtypes[schema.LABEL] = schema.LABEL_DTYPE
@@ -105,7 +105,8 @@ def validate_frame(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name="raw_passengers", data=batch_definition, suite=suite)
     )
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
+    checkpoint_api: Any = gx.checkpoint
+    actions: list[Any] = [checkpoint_api.UpdateDataDocsAction(name="data_docs")] if docs_dir else []
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
             name="validate",
