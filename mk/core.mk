@@ -51,3 +51,9 @@ bench-pipeline: setup ## Cold and no-op `dvc repro` wall times, as a table
 .PHONY: reset
 reset: ## Delete all runtime state and pipeline outputs (the next `dvc repro` starts cold)
 	rm -rf $(TITANIC_MLOPS_STATE_DIR) data/interim data/validated data/features data/holdout reports
+
+BASE ?= HEAD
+.PHONY: metrics-diff
+metrics-diff: ## `dvc metrics diff` against BASE (default HEAD) as Markdown; plots diff into dvc_plots/
+	@$(BIN)/dvc metrics diff --md $(BASE)
+	@$(BIN)/dvc plots diff $(BASE) -o dvc_plots >/dev/null && echo "" && echo "Plots: dvc_plots/index.html"
