@@ -1,0 +1,30 @@
+# The closed loop: traffic, monitoring, retraining, dashboards and the demo (docs/monitoring.md).
+WORKSPACE ?= $(CURDIR)
+SCENARIO ?= none
+ROWS ?= 200
+SEED ?= 0
+API_URL ?= http://127.0.0.1:8000
+
+.PHONY: simulate
+simulate: ## Send traffic + labels to the API (SCENARIO=none|covariate|concept ROWS= SEED= API_URL=)
+	$(BIN)/titanic-mlops simulate --scenario $(SCENARIO) --rows $(ROWS) --seed $(SEED) --url $(API_URL)
+
+.PHONY: monitor
+monitor: ## One monitoring cycle on the prediction log (retrains through the gate when drift persists)
+	cd $(WORKSPACE) && $(BIN)/titanic-mlops monitor
+
+.PHONY: bench-drift
+bench-drift: ## False-alarm and detection rates of the drift policy at the default window, as a table
+	$(BIN)/python benchmarks/drift_policy.py
+
+.PHONY: up
+up: ## Start the API (8000), MLflow UI (5000), Evidently UI (8001), Prefect UI (4200); pids in <state>/run
+	$(BIN)/python scripts/services.py up --state $(TITANIC_MLOPS_STATE_DIR) --workspace $(WORKSPACE)
+
+.PHONY: down
+down: ## Stop what `make up` started
+	$(BIN)/python scripts/services.py down --state $(TITANIC_MLOPS_STATE_DIR)
+
+.PHONY: demo
+demo: setup ## The whole loop from the snapshot: pipeline, API, drift, retraining, gate, new champion
+	$(BIN)/python scripts/demo.py
