@@ -1,0 +1,94 @@
+"""The Prometheus metrics the API exports, with the names docs/architecture.md fixes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from titanic_mlops import monitoring_state
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+PROBABILITY_BUCKETS = tuple(i / 10 for i in range(1, 11))
+
+
+class Metrics:
+    """One registry per app, so tests can build many apps in one process."""
+
+    def __init__(self, state_dir: Path) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series: noise here
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._served: tuple[str, str, str] | None = None
+        r = self.registry
+        self.requests = Counter(
+            "titanic_http_requests", "HTTP requests", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "titanic_http_request_duration_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.predictions = Counter(
+            "titanic_predictions", "Predictions served", ["model_version", "survived"], registry=r
+        )
+        self.probability = Histogram(
+            "titanic_prediction_probability",
+            "Predicted survival probability",
+            buckets=PROBABILITY_BUCKETS,
+            registry=r,
+        )
+        self.model_info = Gauge(
+            "titanic_model_info",
+            "The model being served (value 1)",
+            ["name", "version", "run_id"],
+            registry=r,
+        )
+        self.model_loaded = Gauge(
+            "titanic_model_loaded_timestamp_seconds", "When the served model was loaded", registry=r
+        )
+        self.missing = Counter(
+            "titanic_missing_features", "Model inputs that arrived empty", ["feature"], registry=r
+        )
+        self.reloads = Counter("titanic_model_reloads", "Alias checks by outcome", ["result"], registry=r)
+        for result in ("swapped", "unchanged", "refused"):
+            self.reloads.labels(result=result)
+        self.log_rows = Counter(
+            "titanic_prediction_log_rows", "Rows appended to the prediction log", registry=r
+        )
+        r.register(MonitoringCollector(state_dir))
+
+    def served(self, name: str, version: str, run_id: str, loaded_at: float) -> None:
+        if self._served is not None:
+            self.model_info.remove(*self._served)
+        self._served = (name, version, run_id)
+        self.model_info.labels(name=name, version=version, run_id=run_id).set(1)
+        self.model_loaded.set(loaded_at)
+
+
+class MonitoringCollector(Collector):
+    """The latest monitoring cycle, read from the state directory at scrape time."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        latest = monitoring_state.read_latest(self.state_dir) or {}
+        families = {
+            "titanic_drift_share": ("Share of drifted columns in the last window", "drift_share"),
+            "titanic_drift_detected": ("1 when the last window drifted", "drift_detected"),
+            "titanic_drifted_columns": ("Drifted columns in the last window", "drifted_columns"),
+            "titanic_live_accuracy": ("Accuracy on labelled production feedback", "live_accuracy"),
+            "titanic_monitor_last_run_timestamp_seconds": ("When monitoring last ran", "time"),
+        }
+        for name, (help_text, key) in families.items():
+            family = GaugeMetricFamily(name, help_text)
+            value = latest.get(key)
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                family.add_metric([], float(value))
+            yield family

@@ -1,0 +1,152 @@
+"""Request and response bodies: the API's contract, strict so a bad field names itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+# Bounds past which a value is an input error, not a passenger: they also keep every number
+# finite through the float32 model inputs and the JSON prediction log.
+MAX_AGE = 150.0
+MAX_FARE = 100_000.0
+MAX_RELATIVES = 100
+MAX_ID = 2**31 - 1
+MAX_TEXT = 500
+
+
+def _utf8(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid UTF-8 text") from exc
+    return value
+
+
+def _whole(value: object) -> object:
+    """JSON does not tell 2 from 2.0: a whole float is an integer, 2.5 and "2" stay errors."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Text = Annotated[str, Field(strict=True, max_length=MAX_TEXT), AfterValidator(_utf8)]
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_RELATIVES), BeforeValidator(_whole)]
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), BeforeValidator(_whole)]
+
+
+class Passenger(BaseModel):
+    """One passenger in Kaggle column names; PassengerId is optional, and so are the gaps."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "PassengerId": 892,
+                    "Pclass": 3,
+                    "Name": "Kelly, Mr. James",
+                    "Sex": "male",
+                    "Age": 34.5,
+                    "SibSp": 0,
+                    "Parch": 0,
+                    "Ticket": "330911",
+                    "Fare": 7.8292,
+                    "Cabin": None,
+                    "Embarked": "Q",
+                }
+            ]
+        },
+    )
+
+    PassengerId: Id | None = None
+    Pclass: Annotated[int, Field(strict=True, ge=1, le=3), BeforeValidator(_whole)]
+    Name: Text
+    Sex: Literal["male", "female"]
+    Age: Annotated[float, Field(strict=True, ge=0, le=MAX_AGE, allow_inf_nan=False)] | None = None
+    SibSp: Count
+    Parch: Count
+    Ticket: Text
+    Fare: Annotated[float, Field(strict=True, ge=0, le=MAX_FARE, allow_inf_nan=False)] | None = None
+    Cabin: Text | None = None
+    Embarked: Literal["C", "Q", "S"] | None = None
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[Passenger] = Field(min_length=1)
+
+
+class Prediction(BaseModel):
+    passenger_id: int | None
+    survived: Literal[0, 1]
+    probability: float
+    prediction_id: int
+
+
+class PredictResponse(BaseModel):
+    model_name: str
+    model_version: str
+    predictions: list[Prediction]
+
+
+class FeedbackByPrediction(BaseModel):
+    """Ground truth for the prediction with this id (the id /predict answered)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: Id
+    survived: Annotated[int, Field(strict=True, ge=0, le=1), BeforeValidator(_whole)]
+
+
+class FeedbackByPassenger(BaseModel):
+    """Ground truth for the latest prediction logged for this PassengerId."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passenger_id: Id
+    survived: Annotated[int, Field(strict=True, ge=0, le=1), BeforeValidator(_whole)]
+
+
+Feedback = FeedbackByPrediction | FeedbackByPassenger
+FeedbackBatch = Annotated[list[Feedback], Field(min_length=1)]
+
+
+class FeedbackResponse(BaseModel):
+    accepted: int
+    prediction_ids: list[int]
+    missing: list[int] = Field(description="positions in the batch that matched no logged prediction")
+
+
+class PassengerPrediction(BaseModel):
+    model_name: str
+    model_version: str
+    passenger_id: int
+    survived: Literal[0, 1]
+    probability: float
+    prediction_id: int
+    features: dict[str, float | str | None]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    run_id: str
+    engine: str
+    loaded_at: float
+    metrics: dict[str, float]
+    lineage: dict[str, str]
+    aliases: list[str]
+    refused: dict[str, str | float] | None = None
+
+
+class Status(BaseModel):
+    status: str
+    model_version: str | None = None
+
+
+class ReloadResponse(BaseModel):
+    result: Literal["swapped", "unchanged", "refused"]
+    model_version: str | None
+    reason: str | None = None
