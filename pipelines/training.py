@@ -29,17 +29,44 @@ from titanic_mlops.registry import Registry
 
 
 @task
-def load_training_frame(validated: Path, repo: Path, state: Path, params: Params) -> pd.DataFrame:
+def load_training_frame(
+    validated: Path, repo: Path, state: Path, params: Params, feast_config: str
+) -> pd.DataFrame:
     table = pd.read_parquet(validated)
     entities = dataset.labelled_entities(table, params.features.event_timestamp)
-    store = feature_store.open_store(repo, state)
+    store = feature_store.open_store(repo, state, feast_config)
     return feature_store.historical_features(store, entities)
 
 
 @task
-def select(frame: pd.DataFrame, params: Params) -> training.Selection:
+def search_family(frame: pd.DataFrame, family: str, params: Params) -> list[dict[str, Any]]:
     x, y = dataset.xy(frame)
-    return training.select_model(x, pd.Series(y, index=x.index), params.train)
+    return training.search_family(x, pd.Series(y, index=x.index), family, params.train)
+
+
+def select(frame: pd.DataFrame, params: Params, fan_out: bool) -> training.Selection:
+    """One task per model family: submitted to the flow's task runner (Dask) or run in turn."""
+    families = list(params.train.candidates)
+    if fan_out:
+        futures = [search_family.submit(frame, family, params) for family in families]
+        boards = [future.result() for future in futures]
+    else:
+        boards = [search_family(frame, family, params) for family in families]
+    return training.choose([row for board in boards for row in board])
+
+
+def flow_for(dask: bool, address: str | None = None) -> Any:
+    """`train_flow` as is (sequential search), or on Dask: a local cluster, or the one at `address`."""
+    if not dask:
+        return train_flow
+    from prefect_dask import DaskTaskRunner
+
+    runner = (
+        DaskTaskRunner(address=address)
+        if address
+        else DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
+    )
+    return train_flow.with_options(task_runner=runner)
 
 
 @task
@@ -100,13 +127,15 @@ def train_flow(
     state: Path,
     params: Params,
     registry: Registry,
+    feast_config: str = feature_store.CONFIG_FILE,
+    fan_out: bool = False,
 ) -> dict[str, Any]:
     logger = get_run_logger()
-    frame = load_training_frame(validated, repo, state, params)
+    frame = load_training_frame(validated, repo, state, params, feast_config)
     train_index, holdout_index = training.split_holdout(frame, params.split)
     train_frame, holdout = frame.loc[train_index], frame.loc[holdout_index]
     atomic.write_parquet(holdout_out, holdout.reset_index(drop=True))
-    selection = select(train_frame, params)
+    selection = select(train_frame, params, fan_out)
     logger.info("selected %s %s (cv %.4f)", selection.family, selection.params, selection.cv_score)
     model = fit(train_frame, selection, params)
     x, y = dataset.xy(holdout)

@@ -23,8 +23,13 @@ def components(text: str) -> list[dict[str, object]]:
         match = _PIN.match(line.strip())
         if match:
             name, version = match.group(1).lower(), match.group(3)
-            current = {"type": "library", "name": name, "version": version,
-                       "purl": f"pkg:pypi/{name}@{version}", "hashes": []}
+            current = {
+                "type": "library",
+                "name": name,
+                "version": version,
+                "purl": f"pkg:pypi/{name}@{version}",
+                "hashes": [],
+            }
             found.append(current)
         if current is not None:
             hashes = current["hashes"]
@@ -38,10 +43,14 @@ def main(lock: Path, out: Path) -> int:
     if not parts:
         raise SystemExit(f"{lock}: no pinned requirements found")
     sbom = {
-        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
         "serialNumber": f"urn:uuid:{uuid.uuid4()}",
-        "metadata": {"timestamp": datetime.now(UTC).isoformat(),
-                     "component": {"type": "application", "name": "titanic-mlops-serving"}},
+        "metadata": {
+            "timestamp": datetime.now(UTC).isoformat(),
+            "component": {"type": "application", "name": "titanic-mlops-serving"},
+        },
         "components": parts,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -168,7 +168,7 @@ def _routes(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         response_model=schemas.PassengerPrediction,
         responses={
             404: {"description": "the online store does not know this PassengerId"},
-            503: _ERRORS[503],
+            503: {"description": "no model is loaded yet, or the online store is unavailable"},
         },
     )
     async def passenger(
@@ -176,7 +176,10 @@ def _routes(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     ) -> Response:
         """Score a known passenger from the Feast online store, by PassengerId."""
         runtime, served = serving
-        stored = feature_store.online_passenger_features(runtime.store, [passenger_id])
+        try:
+            stored = feature_store.online_passenger_features(runtime.store, [passenger_id])
+        except feature_store.OnlineStoreUnavailable as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
         try:
             feature_store.require_known(stored, [passenger_id])
         except feature_store.UnknownPassenger as exc:

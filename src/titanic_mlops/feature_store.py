@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import string
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from titanic_mlops import features
+from titanic_mlops import features, profiles
 from titanic_mlops.errors import TitanicMlopsError
 
 if TYPE_CHECKING:
@@ -30,8 +32,12 @@ def load_repo_config(repo: Path, state_dir: Path, config_file: str = CONFIG_FILE
     from feast.repo_config import RepoConfig
 
     text = (repo / config_file).read_text()
-    mapping = {**os.environ, "TITANIC_MLOPS_STATE_DIR": str(state_dir.resolve())}
-    raw = yaml.safe_load(string.Template(text).safe_substitute(mapping))
+    mapping = {**profiles.FEAST_VARIABLES, **os.environ, "TITANIC_MLOPS_STATE_DIR": str(state_dir.resolve())}
+    filled = string.Template(text).safe_substitute(mapping)
+    unset = [line.strip() for line in filled.splitlines() if "${" in line.split("#")[0]]
+    if unset:
+        raise TitanicMlopsError(f"{repo / config_file}: unset environment variable in {unset[0]!r}")
+    raw = yaml.safe_load(filled)
     for key in ("registry", "online_store"):
         value = raw.get(key)
         path = value.get("path") if isinstance(value, dict) else value
@@ -76,7 +82,8 @@ def online_passenger_features(store: FeatureStore, passenger_ids: Sequence[int])
     """The model vector by PassengerId; rows for unknown ids come back with every feature empty."""
     service = store.get_feature_service(FEATURE_SERVICE)
     rows = [{features.ENTITY: int(pid)} for pid in passenger_ids]
-    return pd.DataFrame(store.get_online_features(features=service, entity_rows=rows).to_dict())
+    with _online_store_errors(store):
+        return pd.DataFrame(store.get_online_features(features=service, entity_rows=rows).to_dict())
 
 
 def online_ticket_group_sizes(store: FeatureStore, tickets: Sequence[str]) -> pd.Series:
@@ -84,10 +91,11 @@ def online_ticket_group_sizes(store: FeatureStore, tickets: Sequence[str]) -> pd
     unique = sorted(set(tickets))
     if not unique:
         return pd.Series([], dtype="float64")
-    response = store.get_online_features(
-        features=[f"{TICKET_VIEW}:ticket_group_size"],
-        entity_rows=[{features.TICKET: t} for t in unique],
-    ).to_dict()
+    with _online_store_errors(store):
+        response = store.get_online_features(
+            features=[f"{TICKET_VIEW}:ticket_group_size"],
+            entity_rows=[{features.TICKET: t} for t in unique],
+        ).to_dict()
     sizes = dict(zip(response[features.TICKET], response["ticket_group_size"], strict=True))
     return pd.Series([sizes.get(t) for t in tickets], dtype="float64")
 
@@ -104,3 +112,18 @@ class UnknownPassenger(TitanicMlopsError):
     def __init__(self, passenger_ids: list[int]) -> None:
         self.passenger_ids = passenger_ids
         super().__init__(f"unknown PassengerId(s) in the online store: {passenger_ids}")
+
+
+class OnlineStoreUnavailable(TitanicMlopsError):
+    """The online store (Redis, SQLite) cannot be reached; serving answers 503 for lookups by id."""
+
+
+@contextlib.contextmanager
+def _online_store_errors(store: FeatureStore) -> Iterator[None]:
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except (RedisError, OSError, sqlite3.OperationalError) as exc:
+        kind = getattr(store.config.online_store, "type", "online")
+        raise OnlineStoreUnavailable(f"the {kind} online store is unavailable: {exc}") from exc

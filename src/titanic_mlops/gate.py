@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from titanic_mlops import dataset, evaluation, history, promotion
+from titanic_mlops import dataset, evaluation, history, promotion, promotion_lock
 from titanic_mlops.params import PromoteParams
 from titanic_mlops.registry import CHALLENGER, CHAMPION, ModelRef, Registry
 
@@ -28,8 +28,27 @@ def run_gate(
     history_path: Path,
     trigger: str,
     recent: pd.DataFrame | None = None,
+    lock_url: str | None = None,
 ) -> dict[str, Any]:
-    """Judge `candidate` on the frozen holdout (and the recent labelled window, when given)."""
+    """Judge `candidate` on the frozen holdout (and the recent labelled window, when given).
+
+    One gate at a time per model (`promotion_lock`; a file lock next to the history unless
+    `lock_url` names another): the champion it compares with is the one it may replace.
+    """
+    url = lock_url or f"file://{history_path.parent / 'locks'}"
+    with promotion_lock.hold(url, f"promotion-{registry.model_name}"):
+        return _judge(registry, candidate, holdout, policy, history_path, trigger, recent)
+
+
+def _judge(
+    registry: Registry,
+    candidate: ModelRef,
+    holdout: pd.DataFrame,
+    policy: PromoteParams,
+    history_path: Path,
+    trigger: str,
+    recent: pd.DataFrame | None,
+) -> dict[str, Any]:
     registry.set_alias(CHALLENGER, candidate.version)
     champion = registry.alias(CHAMPION)
     sets = {"holdout": holdout}

@@ -176,10 +176,14 @@ class SqlitePredictionLog:
 
 
 def open_log(url: str) -> PredictionLog:
-    """`sqlite:///path` today; the URL scheme picks the implementation."""
+    """`sqlite:///path` or `postgresql://...`; the URL scheme picks the implementation."""
     if url.startswith("sqlite:///"):
         return SqlitePredictionLog(Path(url.removeprefix("sqlite:///")))
-    raise ValueError(f"unsupported prediction log URL: {url!r} (expected sqlite:///...)")
+    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        from titanic_mlops.prediction_log_postgres import PostgresPredictionLog
+
+        return PostgresPredictionLog(url)
+    raise ValueError(f"unsupported prediction log URL: {url!r} (expected sqlite:///... or postgresql://...)")
 
 
 def _expand(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,8 @@ its sha256 as a version tag, and loading refuses an artifact whose bytes no long
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +64,7 @@ class Registry:
         if found is not None:
             return str(found.experiment_id)
         location = self.artifact_root
-        if "://" not in location:
+        if "://" not in location and not location.startswith("mlflow-artifacts:"):
             Path(location).mkdir(parents=True, exist_ok=True)
             location = Path(location).resolve().as_uri()
         return str(self.client.create_experiment(name, artifact_location=location))
@@ -105,7 +107,8 @@ class Registry:
             )
         version = str(info.registered_model_version)
         ref = ModelRef(self.model_name, version, run.info.run_id)
-        skops_sha = file_sha256(self._download_model_dir(ref) / SKOPS_FILE)
+        with self._model_dir(ref) as local:
+            skops_sha = file_sha256(local / SKOPS_FILE)
         for key, value in {**tags, "onnx_sha256": onnx_sha, "model_sha256": skops_sha}.items():
             self.client.set_model_version_tag(self.model_name, version, key, value)
         return ref
@@ -171,16 +174,18 @@ class Registry:
         import mlflow.sklearn
 
         expected = self._expected_hash(ref, "model_sha256")
-        local = self._download_model_dir(ref)
-        _verify(local / SKOPS_FILE, expected, ref)
-        return mlflow.sklearn.load_model(str(local))
+        with self._model_dir(ref) as local:
+            _verify(local / SKOPS_FILE, expected, ref)
+            return mlflow.sklearn.load_model(str(local))
 
-    def _download_model_dir(self, ref: ModelRef) -> Path:
+    @contextmanager
+    def _model_dir(self, ref: ModelRef) -> Iterator[Path]:
+        """The version's model folder, downloaded to a temporary directory removed afterwards."""
         import mlflow
 
-        target = Path(tempfile.mkdtemp(prefix=f"titanic-model-{ref.version}-"))
-        mlflow.set_tracking_uri(self.tracking_uri)
-        return Path(mlflow.artifacts.download_artifacts(artifact_uri=ref.uri, dst_path=str(target)))
+        with tempfile.TemporaryDirectory(prefix=f"titanic-model-{ref.version}-") as target:
+            mlflow.set_tracking_uri(self.tracking_uri)
+            yield Path(mlflow.artifacts.download_artifacts(artifact_uri=ref.uri, dst_path=target))
 
     def _expected_hash(self, ref: ModelRef, key: str) -> str:
         tags = self.client.get_model_version(ref.name, ref.version).tags

@@ -8,6 +8,7 @@ batch path's and the Feast online store's for every known passenger.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from titanic_mlops import features, prediction, schema
+from titanic_mlops import feature_store, features, prediction, schema
+
+logger = logging.getLogger(__name__)
 
 Vector = dict[str, Any]
 _EMBARKED = frozenset(str(v) for v in schema.ALLOWED_VALUES["Embarked"])
@@ -127,7 +130,13 @@ class TicketSizes:
         missing = sorted({t for t in tickets if t not in known})
         if not missing:
             return [known[t] for t in tickets]
-        fetched = self._fetch(missing).tolist()
+        try:
+            fetched = self._fetch(missing).tolist()
+        except feature_store.OnlineStoreUnavailable as exc:
+            # Degrade, do not fail: a record carries everything but the group size, which then
+            # defaults to 1 (as for a ticket nobody else holds). Not remembered: retried next time.
+            logger.warning("ticket group sizes unavailable, using the default: %s", exc)
+            return [known.get(t) for t in tickets]
         new = {
             t: None if s is None or math.isnan(s) else float(s) for t, s in zip(missing, fetched, strict=True)
         }

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from titanic_mlops import profiles
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "admin"}
 
@@ -24,6 +27,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     reload_interval_seconds: float = Field(default=5.0, gt=0)
     max_batch_size: int = Field(default=1000, ge=1)
+    serving_engine: Literal["onnx", "sklearn"] = "onnx"
+    profile: profiles.Name = "embedded"
+    feast_config: str | None = None
+    lock_url: str | None = None
+    dask: bool = False
+    dask_address: str | None = None
 
     @field_validator("admin_token")
     @classmethod
@@ -38,15 +47,28 @@ class Settings(BaseSettings):
 
     @property
     def resolved_tracking_uri(self) -> str:
-        return self.tracking_uri or f"sqlite:///{self.state / 'mlflow' / 'mlflow.db'}"
+        default = profiles.defaults(self.profile).tracking_uri
+        return self.tracking_uri or default or f"sqlite:///{self.state / 'mlflow' / 'mlflow.db'}"
 
     @property
     def resolved_artifact_root(self) -> str:
-        return self.artifact_root or str(self.state / "mlflow" / "artifacts")
+        default = profiles.defaults(self.profile).artifact_root
+        return self.artifact_root or default or str(self.state / "mlflow" / "artifacts")
 
     @property
     def resolved_prediction_log_url(self) -> str:
-        return self.prediction_log_url or f"sqlite:///{self.state / 'predictions.db'}"
+        default = profiles.defaults(self.profile).prediction_log_url
+        return self.prediction_log_url or default or f"sqlite:///{self.state / 'predictions.db'}"
+
+    @property
+    def resolved_feast_config(self) -> str:
+        """The file in the feature repo: feature_store.yaml, or the profile's (production) one."""
+        return self.feast_config or profiles.defaults(self.profile).feast_config
+
+    @property
+    def resolved_lock_url(self) -> str:
+        """Where promotions serialize: PostgreSQL advisory locks, or lock files under the state dir."""
+        return profiles.lock_url(self.lock_url, self.resolved_prediction_log_url, self.state)
 
     @property
     def history_path(self) -> Path:

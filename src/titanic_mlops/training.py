@@ -75,34 +75,44 @@ def split_holdout(table: pd.DataFrame, params: SplitParams) -> tuple[pd.Index, p
 
 def select_model(x: pd.DataFrame, y: pd.Series, params: TrainParams) -> Selection:
     """Cross-validated grid search per family; the best mean score wins, ties to the simpler."""
+    return choose([row for family in params.candidates for row in search_family(x, y, family, params)])
+
+
+def search_family(x: pd.DataFrame, y: pd.Series, family: str, params: TrainParams) -> list[dict[str, Any]]:
+    """One family's grid, cross-validated: its leaderboard rows (a unit of work a cluster can take)."""
     folds = StratifiedKFold(n_splits=params.cv_folds, shuffle=True, random_state=params.seed)
-    board: list[dict[str, Any]] = []
-    for family, grid in params.candidates.items():
-        search = GridSearchCV(
-            build_pipeline(estimator_for(family, params.seed)),
-            {f"model__{key}": values for key, values in grid.items()},
-            scoring=params.primary_metric,
-            cv=folds,
-            n_jobs=1,
-        )
-        search.fit(x, y)
-        results = search.cv_results_
+    grid = params.candidates[family]
+    search = GridSearchCV(
+        build_pipeline(estimator_for(family, params.seed)),
+        {f"model__{key}": values for key, values in grid.items()},
+        scoring=params.primary_metric,
+        cv=folds,
+        n_jobs=1,
+    )
+    search.fit(x, y)
+    results = search.cv_results_
+    return [
+        {
+            "family": family,
+            "params": {k.removeprefix("model__"): _plain(v) for k, v in candidate.items()},
+            "cv_mean": round(float(mean), 6),
+            "cv_std": round(float(std), 6),
+            "rank_in_family": int(rank),
+        }
         for rank, mean, std, candidate in zip(
             results["rank_test_score"],
             results["mean_test_score"],
             results["std_test_score"],
             results["params"],
             strict=True,
-        ):
-            board.append(
-                {
-                    "family": family,
-                    "params": {k.removeprefix("model__"): _plain(v) for k, v in candidate.items()},
-                    "cv_mean": round(float(mean), 6),
-                    "cv_std": round(float(std), 6),
-                    "rank_in_family": int(rank),
-                }
-            )
+        )
+    ]
+
+
+def choose(board: list[dict[str, Any]]) -> Selection:
+    """The best mean CV score; on a tie the earlier row (families in params.yaml order) wins."""
+    if not board:
+        raise ValueError("params.yaml train.candidates: no model family to search")
     best = max(board, key=lambda row: row["cv_mean"])
     return Selection(best["family"], best["params"], best["cv_mean"], best["cv_std"], board)
 

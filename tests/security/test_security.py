@@ -15,7 +15,9 @@ SCAN = ["src", "serving", "pipelines", "monitoring"]
 def bandit(*paths: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "bandit"), "-q", "-ll", "-c", str(ROOT / "pyproject.toml"), "-r", *map(str, paths)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -35,21 +37,26 @@ def test_bandit_would_catch_an_unsafe_yaml_load(tmp_path: Path) -> None:
 def secrets_hook(files: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "detect-secrets-hook"), "--baseline", str(ROOT / ".secrets.baseline"), *files],
-        cwd=cwd, capture_output=True, text=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
 
 
 def test_no_secret_in_any_tracked_file() -> None:
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     result = secrets_hook(files, ROOT)
     assert result.returncode == 0, result.stdout
 
 
 def test_the_secrets_scanner_would_catch_a_committed_key(tmp_path: Path) -> None:
     leaked = tmp_path / "settings.py"
-    leaked.write_text('AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
-                      'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"\n')
+    leaked.write_text(
+        'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+        'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"\n'
+    )
     result = secrets_hook([str(leaked)], tmp_path)
     assert result.returncode != 0
 
@@ -65,6 +72,7 @@ def test_sbom_lists_every_pinned_component_with_its_hashes() -> None:
     )
     parts = sbom.components(text)
     assert [(p["name"], p["version"], len(p["hashes"])) for p in parts] == [
-        ("fastapi", "0.150.0", 2), ("uvicorn", "0.30.0", 1)
+        ("fastapi", "0.150.0", 2),
+        ("uvicorn", "0.30.0", 1),
     ]
     assert parts[0]["purl"] == "pkg:pypi/fastapi@0.150.0"

@@ -11,8 +11,16 @@ import pytest
 from tests.conftest import Workspace
 
 PASSENGER = {
-    "PassengerId": 893, "Pclass": 3, "Name": "Wilkes, Mrs. James (Ellen Needs)", "Sex": "female",
-    "Age": 47.0, "SibSp": 1, "Parch": 0, "Ticket": "363272", "Fare": 7.0, "Cabin": None,
+    "PassengerId": 893,
+    "Pclass": 3,
+    "Name": "Wilkes, Mrs. James (Ellen Needs)",
+    "Sex": "female",
+    "Age": 47.0,
+    "SibSp": 1,
+    "Parch": 0,
+    "Ticket": "363272",
+    "Fare": 7.0,
+    "Cabin": None,
     "Embarked": "S",
 }
 
@@ -27,11 +35,22 @@ def http_api_event(method: str, path: str, body: dict[str, Any] | None = None) -
         "rawQueryString": "",
         "headers": {"content-type": "application/json", "host": "api.example.com"},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
-            "domainPrefix": "api", "requestId": "req-1", "routeKey": "$default", "stage": "$default",
-            "time": "26/Nov/2026:08:00:00 +0000", "timeEpoch": 1795680000000,
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "26/Nov/2026:08:00:00 +0000",
+            "timeEpoch": 1795680000000,
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
         },
         "body": base64.b64encode(raw).decode() if raw else "",
         "isBase64Encoded": bool(raw),
