@@ -5,7 +5,7 @@ SCAN_PATHS := src serving pipelines monitoring
 .PHONY: security
 security: ## bandit (medium severity and up fails) and the secrets scanner over the tree
 	$(BIN)/bandit -q -ll -c pyproject.toml -r $(SCAN_PATHS)
-	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+	git ls-files -z -- . ':!.secrets.baseline' | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
 .PHONY: audit
 audit: ## pip-audit over the locked dependencies (needs PyPI's JSON API or OSV; CI on GitHub)
