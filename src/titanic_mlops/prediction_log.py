@@ -84,22 +84,7 @@ class SqlitePredictionLog:
         self._db.executescript(_SCHEMA)
 
     def append(self, rows: list[LoggedPrediction]) -> list[int]:
-        now = time.time()
-        values = [
-            (
-                r.request_id,
-                now,
-                r.model_name,
-                r.model_version,
-                r.passenger_id,
-                json.dumps(r.record, default=str),
-                json.dumps(_clean(r.features), allow_nan=False),
-                float(r.probability),
-                int(r.survived),
-                float(r.latency_ms),
-            )
-            for r in rows
-        ]
+        values = row_values(rows, time.time())
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -184,6 +169,25 @@ def open_log(url: str) -> PredictionLog:
 
         return PostgresPredictionLog(url)
     raise ValueError(f"unsupported prediction log URL: {url!r} (expected sqlite:///... or postgresql://...)")
+
+
+def row_values(rows: list[LoggedPrediction], now: float) -> list[tuple[Any, ...]]:
+    """The `predictions` columns after `id`, in table order, as every store inserts them."""
+    return [
+        (
+            r.request_id,
+            now,
+            r.model_name,
+            r.model_version,
+            r.passenger_id,
+            json.dumps(r.record, default=str),
+            json.dumps(_clean(r.features), allow_nan=False),
+            float(r.probability),
+            int(r.survived),
+            float(r.latency_ms),
+        )
+        for r in rows
+    ]
 
 
 def _expand(frame: pd.DataFrame) -> pd.DataFrame:

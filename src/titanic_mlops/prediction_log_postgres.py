@@ -8,7 +8,6 @@ so the API recovers by itself after a database restart.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import psycopg
 
-from titanic_mlops.prediction_log import FeedbackTargetMissing, LoggedPrediction, _clean, _expand
+from titanic_mlops.prediction_log import FeedbackTargetMissing, LoggedPrediction, _expand, row_values
 
 T = TypeVar("T")
 # Serializes concurrent `CREATE TABLE IF NOT EXISTS` from several processes (it races otherwise).
@@ -95,22 +94,7 @@ class PostgresPredictionLog:
                 return work(self._db)
 
     def append(self, rows: list[LoggedPrediction]) -> list[int]:
-        now = time.time()
-        values = [
-            (
-                r.request_id,
-                now,
-                r.model_name,
-                r.model_version,
-                r.passenger_id,
-                json.dumps(r.record, default=str),
-                json.dumps(_clean(r.features), allow_nan=False),
-                float(r.probability),
-                int(r.survived),
-                float(r.latency_ms),
-            )
-            for r in rows
-        ]
+        values = row_values(rows, time.time())
 
         def insert(db: psycopg.Connection[Any]) -> list[int]:
             with db.transaction(), db.cursor() as cursor:
