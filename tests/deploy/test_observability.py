@@ -148,6 +148,7 @@ def test_alert_expressions_use_only_documented_metrics(
         ),
         ("TitanicModelStale", ["time()", "titanic_model_loaded_timestamp_seconds"]),
         ("TitanicApiDown", ["up{", "== 0"]),
+        ("TitanicRegistryUnreachable", ['titanic_model_reloads_total{result="error"}', "and"]),
     ],
 )
 def test_each_required_alert_exists(alert_rules: dict[str, Any], alert: str, must_contain: list[str]) -> None:
