@@ -1,16 +1,16 @@
 """The monitoring flow (Prefect 3): one cycle over the prediction log since the last cycle.
 
-window (cursor in <state>/monitoring/policy.json) vs the training reference -> Evidently reports
-(workspace <state>/evidently, HTML <state>/reports) -> the policy -> the gauges' file the API
-exports (monitoring_state.write_latest). Retraining is not started here: the composition root
-(`titanic-mlops monitor`) runs the retraining flow when the action says so.
+window (after the cursor the monitoring state keeps) vs the training reference -> Evidently
+reports (workspace <state>/evidently, HTML <state>/reports) -> the policy -> one record in the
+monitoring state (files in the embedded profile, PostgreSQL in production), which the API
+exports as gauges. Retraining is not started here: the composition root (`titanic-mlops monitor`)
+runs the retraining flow when the action says so.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,10 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 
 from titanic_mlops import atomic, drift, history, monitoring_data, monitoring_policy, monitoring_state
+from titanic_mlops.monitoring_policy import PolicyState, Verdict
 from titanic_mlops.params import MonitorParams
 from titanic_mlops.prediction_log import open_log
 from titanic_mlops.registry import CHAMPION, Registry
-
-POLICY_FILE = Path("monitoring") / "policy.json"
-CYCLES_FILE = Path("monitoring") / "cycles.jsonl"
 
 
 @task
@@ -66,59 +64,28 @@ def analyse(ref: pd.DataFrame, current: pd.DataFrame, labelled: pd.DataFrame, pa
 
 @flow(name="monitor", log_prints=True)
 def monitor_flow(
-    workspace: Path, state: Path, params: MonitorParams, log_url: str, registry: Registry, history_path: Path
+    workspace: Path,
+    state: Path,
+    params: MonitorParams,
+    log_url: str,
+    registry: Registry,
+    history_path: Path,
+    monitoring_url: str,
 ) -> dict[str, Any]:
     """One cycle; returns drift_detected, drift_share, drifted_columns, action, reason, ..."""
-    logger = get_run_logger()
-    policy_path = state / POLICY_FILE
-    before = monitoring_policy.load_state(policy_path)
-    window, labelled = read_window(log_url, before.cursor)
-    now = time.time()
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-    result: dict[str, Any] = {"time": now, "window_rows": len(window), "model_name": registry.model_name}
-    result.update(drift_detected=False, drift_share=0.0, drifted_columns=0, live_accuracy=None)
-    if len(window) < params.min_window_rows:
-        verdict = monitoring_policy.decide(
-            monitoring_policy.WindowStats(len(window), 0.0), before, params, now
-        )
-        previous = monitoring_state.read_latest(state) or {}
-        result.update(
-            {k: previous[k] for k in ("drift_share", "drift_detected", "live_accuracy") if k in previous}
-        )
-        result.update(
-            drifted_columns=previous.get("drifted_columns", 0), action=verdict.action, reason=verdict.reason
-        )
-    else:
-        last_id = int(window["id"].max())
-        labelled = labelled[labelled["id"] <= last_id]
-        ref, version = reference(workspace, state, registry)
-        report = analyse(ref, monitoring_data.current_frame(window), labelled, params)
-        stats = monitoring_policy.WindowStats(
-            len(window), report.share, report.labelled_rows, report.accuracy
-        )
-        verdict = monitoring_policy.decide(stats, before, params, now)
-        monitoring_policy.save_state(
-            policy_path, monitoring_policy.PolicyState(**{**asdict(verdict.state), "cursor": last_id})
-        )
-        reports = drift.save(report, state / "evidently", registry.model_name, state / "reports", stamp)
-        result.update(
-            drift_detected=verdict.drift_detected,
-            drift_share=round(report.share, 4),
-            drifted_columns=len(report.drifted_columns),
-            drifted=report.drifted_columns,
-            live_accuracy=None if report.accuracy is None else round(report.accuracy, 4),
-            labelled_rows=report.labelled_rows,
-            prediction_drift=report.prediction_drifted,
-            quality_breach=verdict.quality_breach,
-            reference_version=version,
-            window_ids=[int(window["id"].min()), last_id],
-            reports=reports,
-            action=verdict.action,
-            reason=verdict.reason,
-        )
-    monitoring_state.write_latest(state, result)
-    with (state / CYCLES_FILE).open("a") as handle:
-        handle.write(json.dumps(result, sort_keys=True, default=str) + "\n")
+    store = monitoring_state.open_store(monitoring_url, registry.model_name)
+    try:
+        before = store.policy()
+        window, labelled = read_window(log_url, before.cursor)
+        now = time.time()
+        result: dict[str, Any] = {"time": now, "window_rows": len(window), "model_name": registry.model_name}
+        if len(window) < params.min_window_rows:
+            verdict = _wait(result, store.latest() or {}, before, params, now)
+        else:
+            verdict = _judge(result, window, labelled, (workspace, state, registry), before, params, now)
+        store.record(result, verdict.state, before)
+    finally:
+        store.close()
     if verdict.action == "retrain":
         history.append(
             history_path,
@@ -132,5 +99,59 @@ def monitor_flow(
                 "window_ids": result.get("window_ids"),
             },
         )
-    logger.info("monitor: %s (%s)", result["action"], result["reason"])
+    get_run_logger().info("monitor: %s (%s)", result["action"], result["reason"])
     return result
+
+
+def _wait(
+    result: dict[str, Any], previous: dict[str, Any], before: PolicyState, params: MonitorParams, now: float
+) -> Verdict:
+    """A window too small to judge: the gauges keep the last judged window's values."""
+    verdict = monitoring_policy.decide(
+        monitoring_policy.WindowStats(int(result["window_rows"]), 0.0), before, params, now
+    )
+    result.update(drift_detected=False, drift_share=0.0, drifted_columns=0, live_accuracy=None)
+    result.update(
+        {k: previous[k] for k in ("drift_share", "drift_detected", "live_accuracy") if k in previous}
+    )
+    result.update(
+        drifted_columns=previous.get("drifted_columns", 0), action=verdict.action, reason=verdict.reason
+    )
+    return verdict
+
+
+def _judge(
+    result: dict[str, Any],
+    window: pd.DataFrame,
+    labelled: pd.DataFrame,
+    where: tuple[Path, Path, Registry],
+    before: PolicyState,
+    params: MonitorParams,
+    now: float,
+) -> Verdict:
+    """Reports and the policy over one window; the verdict's state moves the cursor past it."""
+    workspace, state, registry = where
+    last_id = int(window["id"].max())
+    labelled = labelled[labelled["id"] <= last_id]
+    ref, version = reference(workspace, state, registry)
+    report = analyse(ref, monitoring_data.current_frame(window), labelled, params)
+    stats = monitoring_policy.WindowStats(len(window), report.share, report.labelled_rows, report.accuracy)
+    verdict = monitoring_policy.decide(stats, before, params, now)
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    reports = drift.save(report, state / "evidently", registry.model_name, state / "reports", stamp)
+    result.update(
+        drift_detected=verdict.drift_detected,
+        drift_share=round(report.share, 4),
+        drifted_columns=len(report.drifted_columns),
+        drifted=report.drifted_columns,
+        live_accuracy=None if report.accuracy is None else round(report.accuracy, 4),
+        labelled_rows=report.labelled_rows,
+        prediction_drift=report.prediction_drifted,
+        quality_breach=verdict.quality_breach,
+        reference_version=version,
+        window_ids=[int(window["id"].min()), last_id],
+        reports=reports,
+        action=verdict.action,
+        reason=verdict.reason,
+    )
+    return replace(verdict, state=replace(verdict.state, cursor=last_id))

@@ -44,6 +44,7 @@ class Observe:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._children: dict[tuple[object, ...], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,8 +68,22 @@ class Observe:
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"] if scope["method"] in _METHODS else "other"
-            self.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
-            self.metrics.latency.labels(route=route, method=method).observe(time.perf_counter() - started)
+            children = self._children
+            labelled(children, self.metrics.requests, route=route, method=method, status=str(status)).inc()
+            latency = labelled(children, self.metrics.latency, route=route, method=method)
+            latency.observe(time.perf_counter() - started)
+
+
+def labelled(children: dict[tuple[object, ...], Any], metric: Any, **labels: str) -> Any:
+    """`metric.labels(**labels)`, remembered in `children`: the lookup costs more than the sample.
+
+    Only for labels from a small fixed set (routes, methods, statuses, versions, features).
+    """
+    key = (metric, *labels.values())
+    child = children.get(key)
+    if child is None:
+        child = children[key] = metric.labels(**labels)
+    return child
 
 
 def install_error_handlers(app: FastAPI) -> None:

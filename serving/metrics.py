@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from titanic_mlops import monitoring_state
+
+logger = logging.getLogger("serving")
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 PROBABILITY_BUCKETS = tuple(i / 10 for i in range(1, 11))
@@ -19,7 +23,7 @@ PROBABILITY_BUCKETS = tuple(i / 10 for i in range(1, 11))
 class Metrics:
     """One registry per app, so tests can build many apps in one process."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, monitoring_url: str, model_name: str) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series: noise here
         self.registry = CollectorRegistry(auto_describe=True)
         self._served: tuple[str, str, str] | None = None
@@ -56,12 +60,13 @@ class Metrics:
             "titanic_missing_features", "Model inputs that arrived empty", ["feature"], registry=r
         )
         self.reloads = Counter("titanic_model_reloads", "Alias checks by outcome", ["result"], registry=r)
-        for result in ("swapped", "unchanged", "refused"):
+        for result in ("swapped", "unchanged", "refused", "error"):
             self.reloads.labels(result=result)
         self.log_rows = Counter(
             "titanic_prediction_log_rows", "Rows appended to the prediction log", registry=r
         )
-        r.register(MonitoringCollector(state_dir))
+        self.monitoring = MonitoringCollector(monitoring_url, model_name)
+        r.register(self.monitoring)
 
     def served(self, name: str, version: str, run_id: str, loaded_at: float) -> None:
         if self._served is not None:
@@ -72,13 +77,41 @@ class Metrics:
 
 
 class MonitoringCollector(Collector):
-    """The latest monitoring cycle, read from the state directory at scrape time."""
+    """The latest monitoring cycle, read from the monitoring state at scrape time.
 
-    def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
+    The store opens on the first scrape, not at startup, and a store that does not answer leaves
+    the gauges empty for that scrape: monitoring never takes the API or its /metrics down.
+    """
+
+    def __init__(self, url: str, model_name: str) -> None:
+        self.url, self.model_name = url, model_name
+        self._store: monitoring_state.MonitoringStore | None = None
+        self._lock = threading.Lock()
+
+    def latest(self) -> dict[str, Any] | None:
+        with self._lock:
+            try:
+                if self._store is None:
+                    self._store = monitoring_state.open_store(self.url, self.model_name)
+                return self._store.latest()
+            except Exception as exc:  # any store failure: this scrape goes without the gauges
+                logger.warning("monitoring state unavailable (%s): %s", self.url.split("@")[-1], exc)
+                return None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """Names only, so registering the collector does not open the store."""
+        return self._families({})
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        latest = monitoring_state.read_latest(self.state_dir) or {}
+        return self._families(self.latest() or {})
+
+    def _families(self, latest: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
         families = {
             "titanic_drift_share": ("Share of drifted columns in the last window", "drift_share"),
             "titanic_drift_detected": ("1 when the last window drifted", "drift_detected"),

@@ -48,6 +48,32 @@ def make_workspace(root: Path) -> Workspace:
     return Workspace(root=root, state=root / ".state")
 
 
+def train_argv(ws: Workspace, holdout: Path, metrics: Path, plots: Path, candidate: Path) -> list[str]:
+    """The train stage's command line over the workspace's validated data and features."""
+    p = ws.path
+    return [
+        "train",
+        "--input",
+        str(p("data/validated/train.parquet")),
+        "--feature-source",
+        str(p("data/features/passengers.parquet")),
+        "--validation-report",
+        str(p("reports/validation/result.json")),
+        "--holdout",
+        str(holdout),
+        "--metrics",
+        str(metrics),
+        "--plots",
+        str(plots),
+        "--candidate",
+        str(candidate),
+        "--repo",
+        str(ws.repo),
+        "--params",
+        str(p("params.yaml")),
+    ]
+
+
 def run_pipeline(ws: Workspace) -> None:
     """The dvc.yaml stages, called in order through the CLI (what `dvc repro` runs)."""
     from titanic_mlops.cli import main
@@ -88,26 +114,13 @@ def run_pipeline(ws: Workspace) -> None:
             str(ws.repo),
             *params,
         ],
-        [
-            "train",
-            "--input",
-            str(p("data/validated/train.parquet")),
-            "--feature-source",
-            str(p("data/features/passengers.parquet")),
-            "--validation-report",
-            str(p("reports/validation/result.json")),
-            "--holdout",
-            str(p("data/holdout/holdout.parquet")),
-            "--metrics",
-            str(p("reports/metrics.json")),
-            "--plots",
-            str(p("reports/plots")),
-            "--candidate",
-            str(p("reports/candidate.json")),
-            "--repo",
-            str(ws.repo),
-            *params,
-        ],
+        train_argv(
+            ws,
+            holdout=p("data/holdout/holdout.parquet"),
+            metrics=p("reports/metrics.json"),
+            plots=p("reports/plots"),
+            candidate=p("reports/candidate.json"),
+        ),
         [
             "promote",
             "--candidate",

@@ -89,10 +89,12 @@ def _registry() -> Registry:
 
 def _train(args: argparse.Namespace) -> int:
     settings = _settings()
-    _prefect_home(settings)
+    prefect_ready = _prefect(settings)
     from pipelines.training import flow_for
     from titanic_mlops.params import load_params
 
+    params, registry = load_params(args.params), _registry()
+    prefect_ready()
     candidate = flow_for(settings.dask, settings.dask_address)(
         validated=args.input,
         feature_source=args.feature_source,
@@ -103,8 +105,8 @@ def _train(args: argparse.Namespace) -> int:
         candidate_out=args.candidate,
         repo=args.repo or settings.feature_repo,
         state=settings.state,
-        params=load_params(args.params),
-        registry=_registry(),
+        params=params,
+        registry=registry,
         feast_config=settings.resolved_feast_config,
         fan_out=settings.dask,
     )
@@ -224,20 +226,23 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _monitor(args: argparse.Namespace) -> int:
     settings = _settings()
-    _prefect_home(settings)
+    prefect_ready = _prefect(settings)
     from monitoring.flow import monitor_flow
     from titanic_mlops.params import load_params
 
     params = load_params(args.workspace / args.params)
     if params.monitor is None:
         raise TitanicMlopsError(f"{args.params}: no monitor: section")
+    registry = _registry()
+    prefect_ready()
     result = monitor_flow(
         workspace=args.workspace.resolve(),
         state=settings.state,
         params=params.monitor,
         log_url=settings.resolved_prediction_log_url,
-        registry=_registry(),
+        registry=registry,
         history_path=settings.history_path,
+        monitoring_url=settings.resolved_monitoring_url,
     )
     if result["action"] == "retrain" and not args.no_retrain:
         from pipelines.retraining import retrain_flow
@@ -262,14 +267,16 @@ def _monitor(args: argparse.Namespace) -> int:
 
 def _retrain(args: argparse.Namespace) -> int:
     settings = _settings()
-    _prefect_home(settings)
+    prefect_ready = _prefect(settings)
     from pipelines.retraining import retrain_flow
     from titanic_mlops.params import load_params
 
+    params = load_params(args.workspace / args.params)
+    prefect_ready()
     outcome = retrain_flow(
         workspace=args.workspace.resolve(),
         state=settings.state,
-        params=load_params(args.workspace / args.params),
+        params=params,
         log_url=settings.resolved_prediction_log_url,
         history_path=settings.history_path,
         trigger=args.trigger,
@@ -317,6 +324,32 @@ def _migrate_log(args: argparse.Namespace) -> int:
     )
     print_json(counts)
     return 0
+
+
+def _migrate_monitoring(args: argparse.Namespace) -> int:
+    from titanic_mlops import monitoring_state
+
+    name = _settings().model_name
+    source = monitoring_state.open_store(args.source, name)
+    target = monitoring_state.open_store(args.target, name)
+    try:
+        copied = monitoring_state.migrate(source, target)
+        cursor = target.policy().cursor
+    finally:
+        source.close()
+        target.close()
+    logger.info("migrate-monitoring: %d cycles copied, cursor at prediction %d", copied, cursor)
+    print_json({"cycles": copied, "cursor": cursor})
+    return 0
+
+
+def _prefect(settings: Settings) -> Callable[[], None]:
+    """Prefect's home, and its temporary server started now: call the result before a flow."""
+    _prefect_home(settings)
+    from pipelines.prefect_server import early_server
+
+    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    return early_server(Path(os.environ["PREFECT_HOME"]).expanduser(), timeout)
 
 
 def _prefect_home(settings: Settings) -> None:
@@ -440,6 +473,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, help="sqlite:///... or postgresql://...")
     p.add_argument(
         "--to", dest="target", required=True, help="an empty log: sqlite:///... or postgresql://..."
+    )
+
+    p = command(
+        "migrate-monitoring", _migrate_monitoring, "Copy the monitoring state to another store (cursor kept)."
+    )
+    p.add_argument("--from", dest="source", required=True, help="file:///dir or postgresql://...")
+    p.add_argument(
+        "--to", dest="target", required=True, help="an empty store: file:///dir or postgresql://..."
     )
 
     p = command("rollback", _rollback, "Move champion back to the previous version.")

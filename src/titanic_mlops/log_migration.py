@@ -44,7 +44,7 @@ def _connect(url: str) -> Iterator[tuple[Any, str]]:
     elif is_postgres(url):
         import psycopg
 
-        from titanic_mlops.prediction_log_postgres import connection_string
+        from titanic_mlops.postgres import connection_string
 
         with psycopg.connect(connection_string(url)) as pg:
             yield pg, "%s"

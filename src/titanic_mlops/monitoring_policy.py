@@ -10,12 +10,9 @@ Rules (params.yaml `monitor:`), in order:
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from titanic_mlops import atomic
 from titanic_mlops.params import MonitorParams
 
 Action = Literal["none", "retrain"]
@@ -89,13 +86,3 @@ def decide(stats: WindowStats, state: PolicyState, params: MonitorParams, now: f
         if elapsed < params.cooldown_minutes:
             return verdict("none", f"{seen}: cooldown, last retraining {elapsed:.1f} min ago", after)
     return verdict("retrain", seen, PolicyState(state.cursor, 0, now))
-
-
-def load_state(path: Path) -> PolicyState:
-    if not path.exists():
-        return PolicyState()
-    return PolicyState(**json.loads(path.read_text()))
-
-
-def save_state(path: Path, state: PolicyState) -> None:
-    atomic.write_json(path, asdict(state))

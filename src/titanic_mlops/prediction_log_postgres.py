@@ -1,14 +1,13 @@
 """The prediction log on PostgreSQL: the production profile's store, same interface as SQLite.
 
 Same tables and columns as `SqlitePredictionLog`, so `window()` and `labelled()` return the same
-frames and monitoring cannot tell the stores apart. One connection per log object, guarded by a
-lock (psycopg serializes a connection anyway); a dropped connection is reopened once per call,
-so the API recovers by itself after a database restart.
+frames and monitoring cannot tell the stores apart. One `postgres.Session` per log object: a
+dropped connection is reopened once per call, so the API recovers by itself after a database
+restart.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import psycopg
 
+from titanic_mlops.postgres import Session
 from titanic_mlops.prediction_log import FeedbackTargetMissing, LoggedPrediction, _expand, row_values
 
 T = TypeVar("T")
@@ -44,11 +44,31 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS feedback_prediction ON feedback (prediction_id)",
 )
-_INSERT = (
+_INSERT_ONE = (
     "INSERT INTO predictions (request_id, ts, model_name, model_version, passenger_id, record,"
     " features, probability, survived, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " RETURNING id"
 )
+# One statement for many rows, with binary (%b) arrays: psycopg escapes text arrays slowly. The ids
+# are drawn from the sequence first and handed out in ascending order by position (WITH ORDINALITY),
+# so the i-th row gets the i-th smallest id by construction, not by the order RETURNING happens to use.
+_INSERT_MANY = """
+INSERT INTO predictions (id, request_id, ts, model_name, model_version, passenger_id, record,
+    features, probability, survived, latency_ms)
+SELECT ids.id, v.request_id, v.ts, v.model_name, v.model_version, v.passenger_id, v.record,
+    v.features, v.probability, v.survived, v.latency_ms
+FROM unnest(%b::text[], %b::float8[], %b::text[], %b::text[], %b::int8[], %b::text[], %b::text[],
+    %b::float8[], %b::int4[], %b::float8[])
+    WITH ORDINALITY AS v(request_id, ts, model_name, model_version, passenger_id, record, features,
+        probability, survived, latency_ms, position)
+JOIN (
+    SELECT id, row_number() OVER (ORDER BY id) AS position
+    FROM (
+        SELECT nextval(pg_get_serial_sequence('predictions', 'id')) AS id FROM generate_series(1, %b)
+    ) AS drawn
+) AS ids USING (position)
+RETURNING id
+"""
 _LABELLED = (
     "SELECT p.*, f.label FROM predictions p JOIN feedback f ON f.prediction_id = p.id"
     " WHERE p.id > %s AND f.id = (SELECT max(id) FROM feedback WHERE prediction_id = p.id)"
@@ -56,58 +76,30 @@ _LABELLED = (
 )
 
 
-def connection_string(url: str) -> str:
-    """`postgresql+psycopg://` (SQLAlchemy style) and `postgres://` both mean `postgresql://`."""
-    for prefix in ("postgresql+psycopg://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url.removeprefix(prefix)
-    if not url.startswith("postgresql://"):
-        raise ValueError(f"not a PostgreSQL URL: {url!r} (expected postgresql://...)")
-    return url
-
-
 class PostgresPredictionLog:
     """Thread-safe: one connection, one lock; every write is its own transaction."""
 
     def __init__(self, url: str, connect_timeout: float = 10.0) -> None:
-        self.url = connection_string(url)
-        self._timeout = connect_timeout
-        self._lock = threading.Lock()
-        self._db = self._connect()
-        with self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
-            for statement in _SCHEMA:
-                self._db.execute(statement)
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=int(self._timeout))
+        self._session = Session(url, connect_timeout)
+        self.url = self._session.url
+        self._session.create_schema(_SCHEMA_LOCK_KEY, _SCHEMA)
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """Run under the lock; reopen a dropped connection and retry once (reads and writes alike)."""
-        with self._lock:
-            try:
-                return work(self._db)
-            except psycopg.OperationalError:
-                if not self._db.closed and not self._db.broken:
-                    raise
-                self._db = self._connect()
-                return work(self._db)
+        return self._session.run(work)
 
     def append(self, rows: list[LoggedPrediction]) -> list[int]:
+        """All rows or none: one statement is one transaction. The ids follow the rows' order."""
+        if not rows:
+            return []
         values = row_values(rows, time.time())
+        query, params = _INSERT_ONE, list(values[0])
+        if len(values) > 1:
+            query, params = _INSERT_MANY, [*map(list, zip(*values, strict=True)), len(values)]
 
         def insert(db: psycopg.Connection[Any]) -> list[int]:
-            with db.transaction(), db.cursor() as cursor:
-                cursor.executemany(_INSERT, values, returning=True)
-                ids: list[int] = []
-                while True:
-                    found = cursor.fetchone()
-                    if found is not None:
-                        ids.append(int(found[0]))
-                    if not cursor.nextset():
-                        return ids
+            return sorted(int(row[0]) for row in db.execute(query, params).fetchall())
 
-        return self._run(insert) if values else []
+        return self._run(insert)
 
     def add_feedback(
         self, label: int, prediction_id: int | None = None, passenger_id: int | None = None
@@ -155,8 +147,7 @@ class PostgresPredictionLog:
         return self._run(count)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._session.close()
 
     def _frame(self, query: str, params: tuple[Any, ...]) -> pd.DataFrame:
         def read(db: psycopg.Connection[Any]) -> pd.DataFrame:

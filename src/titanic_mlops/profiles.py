@@ -3,8 +3,8 @@
 `embedded` keeps everything under the state directory (SQLite, local files). `production` points
 every store at shared services: an MLflow server backed by PostgreSQL (artifacts proxied by the
 server), Feast with a Redis online store and a SQL registry on PostgreSQL, and the prediction log
-on PostgreSQL. An explicit setting (`TITANIC_MLOPS_TRACKING_URI`, ...) always wins over the
-profile, so one store can be moved on its own. The code paths are the same in both profiles.
+and monitoring state on PostgreSQL. An explicit setting (`TITANIC_MLOPS_TRACKING_URI`, ...) always
+wins over the profile, so one store can be moved on its own. The code paths are the same in both profiles.
 """
 
 from __future__ import annotations
@@ -69,3 +69,12 @@ def lock_url(explicit: str | None, prediction_log_url: str, state: Path) -> str:
     if is_postgres(prediction_log_url):
         return prediction_log_url
     return f"file://{state / 'locks'}"
+
+
+def monitoring_url(explicit: str | None, prediction_log_url: str, state: Path) -> str:
+    """Monitoring state sits with the prediction log it reads: one database, or the state dir."""
+    if explicit:
+        return explicit
+    if is_postgres(prediction_log_url):
+        return prediction_log_url
+    return f"file://{state / 'monitoring'}"

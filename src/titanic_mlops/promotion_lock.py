@@ -70,7 +70,7 @@ def advisory_key(name: str) -> int:
 def _advisory(url: str, name: str, timeout: float) -> Iterator[None]:
     import psycopg
 
-    from titanic_mlops.prediction_log_postgres import connection_string
+    from titanic_mlops.postgres import connection_string
 
     key = advisory_key(f"titanic-mlops:{name}")
     deadline = time.monotonic() + timeout

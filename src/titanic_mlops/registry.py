@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from titanic_mlops.atomic import file_sha256
-from titanic_mlops.errors import ModelIntegrityError, ModelNotFound
+from titanic_mlops.errors import ModelIntegrityError, ModelNotFound, TitanicMlopsError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -27,6 +27,35 @@ ONNX_ARTIFACT = "onnx/model.onnx"
 SKOPS_FILE = "model.skops"
 # Types skops must be told to trust; safe here because serving verifies the artifact hash first.
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+# What the store answers for a missing registered model / a missing alias: "no such alias".
+_ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
+
+
+class TrackingUnavailable(TitanicMlopsError):
+    """The tracking server did not answer (down, unreachable, overloaded); nothing was learnt."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when `exc`, or an exception behind it, is an HTTP exchange that got no usable answer.
+
+    Connection refused, timeouts, retries exhausted on 5xx/429: a fault of the server, not of the
+    version asked about (a 404 on an artifact is an answer, and stays a refusal).
+    """
+    import requests
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TrackingUnavailable):
+            return True
+        if isinstance(current, requests.HTTPError):
+            status = current.response.status_code if current.response is not None else None
+            return status is None or status >= 500 or status == 429
+        if isinstance(current, requests.RequestException):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -41,12 +70,21 @@ class ModelRef:
 
 
 class Registry:
-    """One registered model in one tracking store."""
+    """One registered model in one tracking store.
 
-    def __init__(self, tracking_uri: str, artifact_root: str, model_name: str) -> None:
+    `probe_timeout` (serving sets it) makes `probe` ask an http(s) tracking server one question
+    with no retry: MLflow's client retries a dead server with backoff for about four minutes per
+    call (MLFLOW_HTTP_REQUEST_MAX_RETRIES=7), which a poll should not wait out. Training and the
+    gate leave it unset and keep MLflow's retries.
+    """
+
+    def __init__(
+        self, tracking_uri: str, artifact_root: str, model_name: str, probe_timeout: float | None = None
+    ) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
         self.model_name = model_name
+        self.probe_timeout = probe_timeout
         self._client: MlflowClient | None = None
 
     @property
@@ -113,16 +151,53 @@ class Registry:
             self.client.set_model_version_tag(self.model_name, version, key, value)
         return ref
 
+    def probe(self) -> None:
+        """Raise `TrackingUnavailable` unless the tracking server answers at once; no-op when unset.
+
+        One GET of the registered model, no retry, `probe_timeout` seconds at most: any answer
+        below 500 (404 included) proves the server and its database respond.
+        """
+        if self.probe_timeout is None or not self.tracking_uri.startswith(("http://", "https://")):
+            return
+        from mlflow.utils.credentials import get_default_host_creds
+        from mlflow.utils.rest_utils import http_request
+
+        creds = get_default_host_creds(self.tracking_uri)  # type: ignore[no-untyped-call]
+        try:
+            response = http_request(  # type: ignore[no-untyped-call]
+                creds,
+                "/api/2.0/mlflow/registered-models/get",
+                "GET",
+                max_retries=0,
+                backoff_factor=0,
+                backoff_jitter=0,
+                retry_codes=(),
+                timeout=self.probe_timeout,
+                raise_on_status=False,
+                params={"name": self.model_name},
+            )
+        except Exception as exc:  # mlflow wraps every transport failure in MlflowException
+            raise TrackingUnavailable(f"tracking server {self.tracking_uri} does not answer: {exc}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TrackingUnavailable(
+                f"tracking server {self.tracking_uri} answered HTTP {response.status_code}"
+            )
+
     def set_alias(self, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(self.model_name, alias, version)
 
     def alias(self, alias: str) -> ModelRef | None:
+        """The version the alias points at; None only when the store says there is none."""
         from mlflow.exceptions import MlflowException
 
         try:
             found = self.client.get_model_version_by_alias(self.model_name, alias)
-        except MlflowException:
-            return None
+        except MlflowException as exc:
+            if exc.error_code in _ABSENT:
+                return None
+            if unavailable(exc):
+                raise TrackingUnavailable(f"tracking server {self.tracking_uri}: {exc}") from exc
+            raise
         return ModelRef(self.model_name, str(found.version), str(found.run_id))
 
     def require(self, alias: str) -> ModelRef:

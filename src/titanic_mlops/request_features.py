@@ -68,7 +68,7 @@ def missing_counts(vectors: Sequence[Vector]) -> dict[str, int]:
 
 @runtime_checkable
 class ColumnScorer(Protocol):
-    """A scorer that takes plain column arrays (no DataFrame), like `serving_model.ColumnarOnnx`."""
+    """A scorer that takes plain column arrays (no DataFrame), like `onnx_model.OnnxModel`."""
 
     def predict_columns(self, columns: Mapping[str, np.ndarray]) -> np.ndarray: ...
 
@@ -104,9 +104,10 @@ def score_records(
     group = sizes.sizes([str(r["Ticket"]) for r in records])
     vectors = [record_vector(r, g) for r, g in zip(records, group, strict=True)]
     ids = [None if r.get(schema.ID) is None else int(r[schema.ID]) for r in records]
-    scorer = model.scorer
-    if isinstance(scorer, ColumnScorer):
-        probability = np.asarray(scorer.predict_columns(vectors_columns(vectors)), dtype=np.float64)
+    # getattr, not isinstance(ColumnScorer): a runtime protocol check costs ~20 us per request
+    predict_columns = getattr(model.scorer, "predict_columns", None)
+    if predict_columns is not None:
+        probability = np.asarray(predict_columns(vectors_columns(vectors)), dtype=np.float64)
     else:
         probability = model.probabilities(vectors_frame(vectors))
     return RequestScores(ids, probability, vectors)

@@ -2,6 +2,7 @@
 
 Requests read `ModelHolder.current` once and keep that reference, so a swap never changes the
 model under a request in flight; a version that fails a check is refused and the old one serves on.
+A tracking server that does not answer is no refusal: the poll says "error" and the next one retries.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,35 +17,16 @@ import numpy as np
 
 from titanic_mlops import features, golden, prediction, request_features
 from titanic_mlops.errors import TitanicMlopsError
-from titanic_mlops.onnx_model import OnnxModel
-from titanic_mlops.registry import CHAMPION, ModelRef, Registry
+from titanic_mlops.registry import CHAMPION, ModelRef, Registry, TrackingUnavailable, unavailable
 
 logger = logging.getLogger(__name__)
 
-ReloadResult = Literal["swapped", "unchanged", "refused"]
+ReloadResult = Literal["swapped", "unchanged", "refused", "error"]
 ONNX_TOLERANCE = 1e-5
 
 
 class CandidateRefused(TitanicMlopsError):
     """A registered version failed a check before serving; the reason names the check."""
-
-
-class ColumnarOnnx(OnnxModel):
-    """The ONNX runner, plus scoring from plain column arrays: no pandas per request (~1 ms here)."""
-
-    def predict_columns(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        feed = {c: np.asarray(columns[c], dtype=np.float32).reshape(-1, 1) for c in features.NUMERIC}
-        for c in features.CATEGORICAL:
-            feed[c] = np.asarray(columns[c], dtype=object).astype(str).reshape(-1, 1)
-        result = self._session.run([self._probability_output], feed)[0]
-        return np.asarray(result, dtype=np.float64)[:, 1]
-
-
-def load_serving(registry: Registry, ref: ModelRef, engine: prediction.Engine) -> prediction.LoadedModel:
-    """`prediction.load_model`, with the columnar ONNX runner (same verified bytes) for serving."""
-    if engine == "onnx":
-        return prediction.LoadedModel(ref, engine, ColumnarOnnx(registry.load_onnx(ref)))
-    return prediction.load_model(registry, ref, engine)
 
 
 @dataclass(frozen=True)
@@ -67,10 +48,10 @@ def check_candidate(registry: Registry, ref: ModelRef, engine: prediction.Engine
         declared = info["lineage"].get("feature_names")
         if declared is not None and tuple(declared.split(",")) != features.MODEL_FEATURES:
             raise CandidateRefused(f"{ref.uri}: its features {declared!r} differ from the served ones")
-        model = load_serving(registry, ref, engine)
+        model = prediction.load_model(registry, ref, engine)
         frame = golden.golden_frame()
         probability = model.probabilities(frame)
-        if isinstance(model.scorer, ColumnarOnnx):
+        if isinstance(model.scorer, request_features.ColumnScorer):  # the path /predict takes
             columns = request_features.vectors_columns(golden.golden_vectors())
             gap = float(np.max(np.abs(model.scorer.predict_columns(columns) - probability)))
             if gap > 0:
@@ -90,7 +71,9 @@ def check_candidate(registry: Registry, ref: ModelRef, engine: prediction.Engine
                 )
     except CandidateRefused:
         raise
-    except Exception as exc:  # any failure to load or predict refuses the version
+    except Exception as exc:  # any failure to load or predict refuses the version...
+        if unavailable(exc):  # ...but a server that does not answer says nothing about the version
+            raise TrackingUnavailable(f"{ref.uri}: {type(exc).__name__}: {exc}") from exc
         raise CandidateRefused(f"{ref.uri}: {type(exc).__name__}: {exc}") from exc
     return ServingModel(model, {**info, "engine": engine, "loaded_at": model.loaded_at})
 
@@ -111,30 +94,56 @@ class ModelHolder:
         self.alias = alias
         self.current: ServingModel | None = None
         self.refused: Refusal | None = None
+        self.unavailable_since: float | None = None  # when the tracking server stopped answering
         self._reload = threading.Lock()
 
     def refresh(self, force: bool = False) -> ReloadResult:
-        """Swap to the alias's version if it moved; `force` retries a version refused before."""
+        """Swap to the alias's version if it moved; `force` retries a version refused before.
+
+        "error" when the tracking server does not answer: logged once per outage, not a traceback
+        per poll; the current model, if any, keeps serving.
+        """
         with self._reload:
-            ref = self.registry.alias(self.alias)
-            if ref is None:
-                logger.warning("no version of %s has alias %s", self.registry.model_name, self.alias)
-                return "unchanged"
-            current = self.current
-            if current is not None and current.version == ref.version:
-                return "unchanged"
-            if not force and self.refused is not None and self.refused.version == ref.version:
-                return "unchanged"
             try:
-                candidate = check_candidate(self.registry, ref, self.engine)
-            except CandidateRefused as exc:
-                self.refused = Refusal(ref.version, str(exc), time.time())
-                logger.error("refused %s: %s (still serving %s)", ref.uri, exc, _version(current))
-                return "refused"
-            self.current = candidate  # the swap: one reference assignment
-            self.refused = None
-            logger.info("swapped %s -> %s (%s)", _version(current), ref.uri, self.engine)
-            return "swapped"
+                result = self._follow(force)
+            except TrackingUnavailable as exc:
+                if self.unavailable_since is None:
+                    self.unavailable_since = time.time()
+                    logger.warning(
+                        "tracking server unavailable, still serving %s (polling on): %s",
+                        _version(self.current),
+                        exc,
+                    )
+                else:
+                    logger.debug("tracking server still unavailable: %s", exc)
+                return "error"
+            if self.unavailable_since is not None:
+                down = time.time() - self.unavailable_since
+                logger.info("tracking server answers again after %.0f s", down)
+                self.unavailable_since = None
+            return result
+
+    def _follow(self, force: bool) -> ReloadResult:
+        self.registry.probe()
+        ref = self.registry.alias(self.alias)
+        if ref is None:
+            logger.warning("no version of %s has alias %s", self.registry.model_name, self.alias)
+            return "unchanged"
+        current = self.current
+        if current is not None and current.version == ref.version:
+            return "unchanged"
+        if not force and self.refused is not None and self.refused.version == ref.version:
+            return "unchanged"
+        try:
+            candidate = check_candidate(self.registry, ref, self.engine)
+        except CandidateRefused as exc:
+            self.refused = Refusal(ref.version, str(exc), time.time())
+            logger.error("refused %s: %s (still serving %s)", ref.uri, exc, _version(current))
+            return "refused"
+        self.current = candidate  # the swap: one reference assignment
+        self.refused = None
+        logger.info("swapped %s -> %s (%s)", _version(current), ref.uri, self.engine)
+        return "swapped"
 
 
 def _version(model: ServingModel | None) -> str:

@@ -26,11 +26,14 @@ class Settings(BaseSettings):
     prediction_log_url: str | None = None
     admin_token: SecretStr | None = None
     reload_interval_seconds: float = Field(default=5.0, gt=0)
+    # serving's alias poll asks an http tracking server once, no retry, this long at most
+    tracking_probe_timeout_seconds: float = Field(default=5.0, gt=0)
     max_batch_size: int = Field(default=1000, ge=1)
     serving_engine: Literal["onnx", "sklearn"] = "onnx"
     profile: profiles.Name = "embedded"
     feast_config: str | None = None
     lock_url: str | None = None
+    monitoring_url: str | None = None
     dask: bool = False
     dask_address: str | None = None
 
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
     def resolved_lock_url(self) -> str:
         """Where promotions serialize: PostgreSQL advisory locks, or lock files under the state dir."""
         return profiles.lock_url(self.lock_url, self.resolved_prediction_log_url, self.state)
+
+    @property
+    def resolved_monitoring_url(self) -> str:
+        """Where monitoring keeps its cursor, policy memory and cycles: the log's database, or files."""
+        return profiles.monitoring_url(self.monitoring_url, self.resolved_prediction_log_url, self.state)
 
     @property
     def history_path(self) -> Path:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import Workspace
+from tests.conftest import Workspace, train_argv
 from tests.model.conftest import registry_for
 from titanic_mlops import feature_store, features, ingest, prediction
 from titanic_mlops.cli import main
@@ -91,29 +91,14 @@ def test_retraining_on_the_same_data_and_params_gives_identical_metrics(
     workspace_env: Workspace, tmp_path: Path
 ) -> None:
     p = workspace_env.path
-    code = main(
-        [
-            "train",
-            "--input",
-            str(p("data/validated/train.parquet")),
-            "--feature-source",
-            str(p("data/features/passengers.parquet")),
-            "--validation-report",
-            str(p("reports/validation/result.json")),
-            "--holdout",
-            str(tmp_path / "holdout.parquet"),
-            "--metrics",
-            str(tmp_path / "metrics.json"),
-            "--plots",
-            str(tmp_path / "plots"),
-            "--candidate",
-            str(tmp_path / "candidate.json"),
-            "--repo",
-            str(workspace_env.repo),
-            "--params",
-            str(p("params.yaml")),
-        ]
+    argv = train_argv(
+        workspace_env,
+        holdout=tmp_path / "holdout.parquet",
+        metrics=tmp_path / "metrics.json",
+        plots=tmp_path / "plots",
+        candidate=tmp_path / "candidate.json",
     )
+    code = main(argv)
     assert code == 0
     assert json.loads((tmp_path / "metrics.json").read_text()) == json.loads(
         p("reports/metrics.json").read_text()

@@ -9,21 +9,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import RAW_TRAIN
+from tests.samples import monitor_params
 from titanic_mlops import drift, features, ingest, monitoring_data
-from titanic_mlops.params import MonitorParams
 
 pytestmark = pytest.mark.slow
-PARAMS = MonitorParams(
-    min_window_rows=100,
-    drift_share_threshold=0.3,
-    column_drift_p_value=0.01,
-    consecutive_windows=2,
-    quality_floor=0.72,
-    min_labelled_rows=50,
-    cooldown_minutes=0,
-    feedback_holdout_fraction=0.3,
-    min_feedback_rows=50,
-)
+PARAMS = monitor_params(cooldown_minutes=0)
 
 
 @pytest.fixture(scope="module")

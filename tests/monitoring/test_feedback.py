@@ -8,24 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.samples import VECTOR
 from titanic_mlops import features, feedback
-
-VECTOR = {
-    "pclass": 3,
-    "age": 22.0,
-    "sibsp": 1,
-    "parch": 0,
-    "fare": 7.25,
-    "family_size": 2,
-    "is_alone": 0,
-    "has_cabin": 0,
-    "ticket_group_size": 1,
-    "fare_per_person": 7.25,
-    "sex": "male",
-    "embarked": "S",
-    "title": "Mr",
-    "deck": "U",
-}
 
 
 def logged(n: int, passenger_ids: list[int | None] | None = None, label: int = 1) -> pd.DataFrame:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from titanic_mlops.monitoring_policy import PolicyState, WindowStats, decide, load_state, save_state
+from tests.samples import monitor_params
+from titanic_mlops.monitoring_policy import PolicyState, WindowStats, decide
 from titanic_mlops.params import MonitorParams
 
 
 @pytest.fixture
 def params() -> MonitorParams:
-    return MonitorParams(
-        min_window_rows=100,
-        drift_share_threshold=0.3,
-        column_drift_p_value=0.01,
-        consecutive_windows=2,
-        quality_floor=0.72,
-        min_labelled_rows=50,
-        cooldown_minutes=10,
-        feedback_holdout_fraction=0.3,
-        min_feedback_rows=50,
-    )
+    return monitor_params()
 
 
 def test_a_small_window_is_not_judged(params: MonitorParams) -> None:
@@ -67,10 +56,3 @@ def test_cooldown_holds_back_a_retraining(params: MonitorParams) -> None:
     late = decide(WindowStats(200, 0.9), state, params, now=10 * 60)
     assert early.action == "none" and "cooldown" in early.reason
     assert late.action == "retrain"
-
-
-def test_state_round_trips_through_its_file(tmp_path: Path) -> None:
-    path = tmp_path / "monitoring" / "policy.json"
-    assert load_state(path) == PolicyState()
-    save_state(path, PolicyState(cursor=42, consecutive=1, last_retrain=3.5))
-    assert load_state(path) == PolicyState(cursor=42, consecutive=1, last_retrain=3.5)

@@ -8,28 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
+from tests.samples import VECTOR
 from titanic_mlops import history
 from titanic_mlops.params import load_params
 from titanic_mlops.prediction_log import LoggedPrediction, SqlitePredictionLog
 from titanic_mlops.registry import CHAMPION, Registry
 
 pytestmark = pytest.mark.slow
-VECTOR = {
-    "pclass": 3,
-    "age": 22.0,
-    "sibsp": 1,
-    "parch": 0,
-    "fare": 7.25,
-    "family_size": 2,
-    "is_alone": 0,
-    "has_cabin": 0,
-    "ticket_group_size": 1,
-    "fare_per_person": 7.25,
-    "sex": "male",
-    "embarked": "S",
-    "title": "Mr",
-    "deck": "U",
-}
 
 
 def log_rows(path: Path, n: int, first_id: int, sibsp: int) -> None:

@@ -106,10 +106,13 @@ def redis_db(services_up: None) -> Iterator[int]:
 
 
 class MlflowServer:
-    """`mlflow server` on PostgreSQL, one worker, a free port; artifacts proxied into `root`."""
+    """`mlflow server` on PostgreSQL, one worker, a free port; artifacts proxied into `root`.
 
-    def __init__(self, database_url: str, root: Path) -> None:
-        self.port = free_port()
+    `port` fixes the port, so a stopped server can be started again where its clients look.
+    """
+
+    def __init__(self, database_url: str, root: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.root = root
@@ -131,7 +134,7 @@ class MlflowServer:
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
             "MLFLOW_ENABLE_TELEMETRY": "false",
         }
-        with self.output.open("wb") as out:
+        with self.output.open("ab") as out:  # a restart appends to the same log
             self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

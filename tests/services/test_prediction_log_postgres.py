@@ -3,6 +3,9 @@ and `migrate-log` moves the embedded log into it with ids and feedback intact.""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +56,68 @@ def test_postgres_log_returns_what_the_sqlite_log_returns(database: str, tmp_pat
     finally:
         sqlite.close()
         postgres.close()
+
+
+def test_ids_follow_the_rows_order_even_under_concurrent_requests(database: str) -> None:
+    """One statement per request: each request's ids ascend with its rows, and never mix."""
+    logs = [open_log(database) for _ in range(2)]
+    answers: dict[str, list[int]] = {}
+    lock = threading.Lock()
+
+    def work(log: PredictionLog, worker: int) -> None:
+        for n in range(15):
+            batch = rows(1 + n % 6, start=100 * n)
+            request = f"w{worker}-{n}"
+            ids = log.append([dataclasses.replace(row, request_id=request) for row in batch])
+            with lock:
+                answers[request] = ids
+
+    threads = [threading.Thread(target=work, args=(log, i)) for i, log in enumerate(logs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        frame = logs[0].window().set_index("id")
+        assert len(frame) == sum(len(ids) for ids in answers.values())
+        for request, ids in answers.items():
+            n = int(request.split("-")[1])
+            assert ids == sorted(ids)
+            assert frame.loc[ids, "request_id"].eq(request).all()
+            assert frame.loc[ids, "record"].map(lambda r: json.loads(r)["PassengerId"]).tolist() == list(
+                range(100 * n, 100 * n + len(ids))
+            )
+        big = logs[0].append(rows(1000, start=5000))
+        assert logs[0].window(after_id=big[0] - 1)["probability"].tolist() == [
+            i / 100 for i in range(5000, 6000)
+        ]
+    finally:
+        for log in logs:
+            log.close()
+
+
+def test_a_failing_row_drops_the_whole_request(database: str) -> None:
+    log = open_log(database)
+    try:
+        log.append(rows(2))
+        with psycopg.connect(database, autocommit=True) as admin:
+            admin.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            admin.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON predictions FOR EACH ROW"
+                " WHEN (NEW.passenger_id = 13) EXECUTE FUNCTION refuse()"
+            )
+        for batch in (rows(5, start=10), rows(1, start=13)):  # the many-row and the one-row statement
+            with pytest.raises(psycopg.errors.RaiseException, match="refused"):
+                log.append(batch)
+        assert log.count() == 2
+        ids = log.append(rows(3, start=20))
+        assert ids == sorted(ids) and ids[0] > 2
+        assert log.window(after_id=2)["probability"].tolist() == [0.2, 0.21, 0.22]
+    finally:
+        log.close()
 
 
 def test_feedback_for_an_unknown_prediction_is_refused(database: str) -> None:

@@ -15,6 +15,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.conftest import Workspace, make_workspace, run_pipeline
+from tests.samples import PASSENGER
 from tests.services.conftest import (
     PG_HOST,
     REDIS_HOST,
@@ -33,11 +34,6 @@ from titanic_mlops.registry import CHAMPION, Registry
 from titanic_mlops.settings import Settings
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-
-PASSENGER = {
-    "PassengerId": 892, "Pclass": 3, "Name": "Kelly, Mr. James", "Sex": "male", "Age": 34.5,
-    "SibSp": 0, "Parch": 0, "Ticket": "330911", "Fare": 7.8292, "Cabin": None, "Embarked": "Q",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -17,24 +17,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.samples import PASSENGER as PASSENGER  # re-exported for the serving tests
 from titanic_mlops.registry import Registry
 from titanic_mlops.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token-7f3a"
-PASSENGER = {
-    "PassengerId": 892,
-    "Pclass": 3,
-    "Name": "Kelly, Mr. James",
-    "Sex": "male",
-    "Age": 34.5,
-    "SibSp": 0,
-    "Parch": 0,
-    "Ticket": "330911",
-    "Fare": 7.8292,
-    "Cabin": None,
-    "Embarked": "Q",
-}
 
 
 @dataclass(frozen=True)

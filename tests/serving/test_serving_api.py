@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,11 +155,14 @@ def test_metrics_carry_the_latest_monitoring_cycle(client: TestClient, serving_s
         "live_accuracy": 0.81,
         "time": 1.7e9,
     }
-    monitoring_state.write_latest(serving_state.state, result)
+    store = monitoring_state.FileMonitoringStore(serving_state.state / "monitoring")
+    before = store.policy()
+    store.record(result, replace(before, cursor=before.cursor + 1), before)
     try:
         text = client.get("/metrics").text
     finally:
-        monitoring_state.latest_path(serving_state.state).unlink()
+        for name in (monitoring_state.POLICY, monitoring_state.LATEST, monitoring_state.CYCLES):
+            (store.directory / name).unlink()
     for line in (
         "titanic_drift_share 0.4",
         "titanic_drift_detected 1.0",

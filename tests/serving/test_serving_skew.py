@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from titanic_mlops import feature_store, features, ingest, prediction, request_features, serving_model
+from titanic_mlops import feature_store, features, ingest, prediction, request_features
 from titanic_mlops.registry import CHAMPION
 
 from .conftest import ServingState
@@ -54,6 +54,6 @@ def test_request_batch_and_online_vectors_are_equal_for_every_passenger(
     champion = registry.require(CHAMPION)
     model = prediction.load_model(registry, champion, "onnx")
     assert (model.probabilities(request) == model.probabilities(online)).all()
-    served = serving_model.load_serving(registry, champion, "onnx")
-    scored = request_features.score_records(records, served, sizes)
+    assert isinstance(model.scorer, request_features.ColumnScorer)
+    scored = request_features.score_records(records, model, sizes)
     assert (scored.probability == model.probabilities(online)).all()  # the columnar path /predict runs

@@ -1,16 +1,12 @@
-"""Unit tests of the core pieces serving relies on: request vectors, ticket cache, monitoring state."""
+"""Unit tests of the core pieces serving relies on: request vectors, the ticket cache, golden checks."""
 
 from __future__ import annotations
-
-import json
-import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from titanic_mlops import features, golden, monitoring_state, prediction, request_features
+from titanic_mlops import features, golden, prediction, request_features
 
 from .conftest import PASSENGER
 
@@ -78,57 +74,6 @@ def test_ticket_sizes_forget_everything_past_the_bound() -> None:
     cache.sizes(["a", "b"])
     cache.sizes(["c"])
     assert cache.sizes(["330911"]) == [2.0]
-
-
-def test_monitoring_state_round_trips(tmp_path: Path) -> None:
-    assert monitoring_state.read_latest(tmp_path) is None
-    result = {
-        "drift_share": 0.25,
-        "drift_detected": True,
-        "drifted_columns": 3,
-        "live_accuracy": None,
-        "time": 1.5e9,
-    }
-    monitoring_state.write_latest(tmp_path, result)
-    assert monitoring_state.read_latest(tmp_path) == result
-    assert (tmp_path / "monitoring" / "latest.json").is_file()
-
-
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("drift_share", "high"),
-        ("drifted_columns", 2.5),
-        ("drift_detected", "yes"),
-        ("live_accuracy", math.nan),
-    ],
-)
-def test_monitoring_state_refuses_a_mistyped_key(tmp_path: Path, key: str, value: object) -> None:
-    result = {
-        "drift_share": 0.1,
-        "drift_detected": False,
-        "drifted_columns": 0,
-        "live_accuracy": 0.8,
-        "time": 1.0,
-    }
-    with pytest.raises(ValueError, match=key):
-        monitoring_state.write_latest(tmp_path, {**result, key: value})
-
-
-def test_monitoring_state_names_a_missing_key(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="drifted_columns"):
-        monitoring_state.write_latest(
-            tmp_path, {"drift_share": 0.1, "drift_detected": False, "live_accuracy": None, "time": 1.0}
-        )
-
-
-def test_unreadable_monitoring_state_reads_as_none(tmp_path: Path) -> None:
-    path = monitoring_state.latest_path(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text("{not json")
-    assert monitoring_state.read_latest(tmp_path) is None
-    path.write_text(json.dumps({"drift_share": 0.1}))
-    assert monitoring_state.read_latest(tmp_path) is None
 
 
 def test_vectors_frame_keeps_missing_numbers_as_nan() -> None:

@@ -1,0 +1,56 @@
+"""Sample inputs many test modules share: one Kaggle record, one model input vector, a policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from titanic_mlops.params import MonitorParams
+
+# Kaggle test.csv's first passenger, as /predict takes it.
+PASSENGER: dict[str, Any] = {
+    "PassengerId": 892,
+    "Pclass": 3,
+    "Name": "Kelly, Mr. James",
+    "Sex": "male",
+    "Age": 34.5,
+    "SibSp": 0,
+    "Parch": 0,
+    "Ticket": "330911",
+    "Fare": 7.8292,
+    "Cabin": None,
+    "Embarked": "Q",
+}
+
+# The 14 model inputs of train.csv's first passenger (Braund, Mr. Owen Harris).
+VECTOR: dict[str, Any] = {
+    "pclass": 3,
+    "age": 22.0,
+    "sibsp": 1,
+    "parch": 0,
+    "fare": 7.25,
+    "family_size": 2,
+    "is_alone": 0,
+    "has_cabin": 0,
+    "ticket_group_size": 1,
+    "fare_per_person": 7.25,
+    "sex": "male",
+    "embarked": "S",
+    "title": "Mr",
+    "deck": "U",
+}
+
+
+def monitor_params(**changes: Any) -> MonitorParams:
+    """A monitoring policy small enough for test windows; `changes` override single keys."""
+    values: dict[str, Any] = {
+        "min_window_rows": 100,
+        "drift_share_threshold": 0.3,
+        "column_drift_p_value": 0.01,
+        "consecutive_windows": 2,
+        "quality_floor": 0.72,
+        "min_labelled_rows": 50,
+        "cooldown_minutes": 10,
+        "feedback_holdout_fraction": 0.3,
+        "min_feedback_rows": 50,
+    }
+    return MonitorParams(**{**values, **changes})
