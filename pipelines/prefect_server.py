@@ -29,6 +29,11 @@ import httpx
 Ready = Callable[[], None]
 
 
+def _decided() -> bool:
+    """PREFECT_API_URL is set, or Prefect is imported already (its settings are fixed by then)."""
+    return bool(os.environ.get("PREFECT_API_URL")) or "prefect" in sys.modules
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -68,7 +73,7 @@ def early_server(home: Path, timeout: float = 180.0) -> Ready:
     The server stops at interpreter exit, after Prefect's own exit handlers (registered later,
     run earlier) have sent their last logs and events to it, as with Prefect's temporary server.
     """
-    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+    if _decided():
         return lambda: None
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
