@@ -3,7 +3,6 @@ registry, the prediction log on PostgreSQL. The pipeline runs once for the modul
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,18 +54,13 @@ def deployed(mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFacto
     name, number = create_database(), claim_redis_db()
     prod = production_for(mlflow_server, f"{PG_HOST}/{name}", number)
     ws = make_workspace(tmp_path_factory.mktemp("production"))
-    env = {**ws.env(), **prod.env()}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
     try:
-        run_pipeline(ws)
-        yield Deployed(ws, prod)
+        with pytest.MonkeyPatch.context() as env:
+            for key, value in {**ws.env(), **prod.env()}.items():
+                env.setenv(key, value)
+            run_pipeline(ws)
+            yield Deployed(ws, prod)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         release_redis_db(number)
         drop_database(name)
 

@@ -8,7 +8,6 @@ while the server is down, reports not-ready only while it has no model, and reco
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -63,20 +62,16 @@ def outage(services_up: None, tmp_path_factory: pytest.TempPathFactory) -> Itera
     tracking_db, app_db, number = create_database(), create_database(), claim_redis_db()
     server = MlflowServer(f"{PG_HOST}/{tracking_db}", tmp_path_factory.mktemp("mlflow-outage"), free_port())
     ws = make_workspace(tmp_path_factory.mktemp("outage"))
-    env = {**ws.env(), **production_for(server, f"{PG_HOST}/{app_db}", number).env()}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
+    variables = {**ws.env(), **production_for(server, f"{PG_HOST}/{app_db}", number).env()}
     try:
-        server.start()
-        run_pipeline(ws)
-        yield Outage(ws, server)
+        with pytest.MonkeyPatch.context() as env:
+            for key, value in variables.items():
+                env.setenv(key, value)
+            server.start()
+            run_pipeline(ws)
+            yield Outage(ws, server)
     finally:
         server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         release_redis_db(number)
         drop_database(app_db)
         drop_database(tracking_db)
