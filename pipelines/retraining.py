@@ -6,6 +6,8 @@ table, a minimum count), keeps a deterministic part apart as the gate's `recent`
 rest as a new immutable batch `data/feedback/<timestamp>-<rows>.csv`, and runs the pipeline
 that dvc.yaml defines (the only DAG) in `workspace`, then pushes the data to the DVC remote.
 Bad feedback stops here, before training, with a `retraining_refused` event in the history.
+The cursor (the last prediction id consumed) lives in the monitoring state, so it follows the
+profile: a file under the state directory, or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -24,11 +26,9 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
-from titanic_mlops import atomic, feedback, history, ingest, validation
+from titanic_mlops import atomic, feedback, history, ingest, monitoring_state, validation
 from titanic_mlops.params import IngestParams, Params
 from titanic_mlops.prediction_log import open_log
-
-CURSOR_FILE = Path("monitoring") / "retraining.json"
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def _refuse(
     problems: list[str],
     parts: feedback.FeedbackSplit | None,
     rows: int,
-    cursor_path: Path,
+    store: monitoring_state.MonitoringStore,
     history_path: Path,
     trigger: str,
 ) -> dict[str, Any]:
     """Record why; too few rows wait for more feedback, rows breaking the contract are skipped."""
     skip = parts is not None and any("fewer than" not in p for p in problems)
     if skip and parts is not None:
-        atomic.write_json(cursor_path, {"cursor": parts.last_prediction_id})
+        store.save_retraining_cursor(parts.last_prediction_id)
     reason = "refused before training: " + "; ".join(problems)
     skipped = [parts.first_prediction_id, parts.last_prediction_id] if skip and parts else None
     event = {"event": "retraining_refused", "trigger": trigger, "rows": rows, "promoted": False}
@@ -117,26 +117,57 @@ def _refuse(
 
 @flow(name="retrain", log_prints=True)
 def retrain_flow(
-    workspace: Path, state: Path, params: Params, log_url: str, history_path: Path, trigger: str = "drift"
+    workspace: Path,
+    state: Path,
+    params: Params,
+    log_url: str,
+    history_path: Path,
+    monitoring_url: str,
+    model_name: str,
+    trigger: str = "drift",
 ) -> dict[str, Any]:
     """One retraining attempt; returns new_version, promoted, reason (and the batch written)."""
-    logger = get_run_logger()
-    cursor_path = state / CURSOR_FILE
-    cursor = json.loads(cursor_path.read_text())["cursor"] if cursor_path.exists() else 0
     monitor = params.monitor
     if monitor is None:
         raise ValueError("params.yaml has no monitor: section")
-    labelled = gather(log_url, cursor)
-    problems = feedback.label_problems(labelled, monitor.min_feedback_rows)
-    parts = feedback.split(labelled, monitor.feedback_holdout_fraction) if len(labelled) else None
-    if parts is not None and not problems:
-        problems = contract_problems(workspace, parts.batch, params)
-    if problems:
-        return _refuse(problems, parts, len(labelled), state / CURSOR_FILE, history_path, trigger)
-    assert parts is not None
+    store = monitoring_state.open_store(monitoring_url, model_name)
+    try:
+        labelled = gather(log_url, store.retraining_cursor())
+        problems = feedback.label_problems(labelled, monitor.min_feedback_rows)
+        parts = feedback.split(labelled, monitor.feedback_holdout_fraction) if len(labelled) else None
+        if parts is not None and not problems:
+            problems = contract_problems(workspace, parts.batch, params)
+        if problems:
+            return _refuse(problems, parts, len(labelled), store, history_path, trigger)
+        assert parts is not None
+        outcome = _train_on(workspace, state, parts, history_path, trigger)
+        if outcome.new_version is not None:
+            store.save_retraining_cursor(parts.last_prediction_id)
+    finally:
+        store.close()
+    if outcome.new_version is not None:
+        history.append(
+            history_path,
+            {
+                "event": "retraining",
+                "trigger": trigger,
+                "rows": len(parts.batch),
+                "recent_rows": len(parts.recent),
+                "prediction_ids": [parts.first_prediction_id, parts.last_prediction_id],
+                **asdict(outcome),
+            },
+        )
+        get_run_logger().info("retraining: version %s %s", outcome.new_version, outcome.reason)
+    return asdict(outcome)
+
+
+def _train_on(
+    workspace: Path, state: Path, parts: feedback.FeedbackSplit, history_path: Path, trigger: str
+) -> Outcome:
+    """A new batch, `dvc repro` and `dvc push`; a failed pipeline moves the batch aside."""
     feedback_dir = workspace / "data" / "feedback"
     batch_path = stage_inputs(feedback_dir, parts)
-    logger.info(
+    get_run_logger().info(
         "batch %s: %d rows; %d held back as recent", batch_path.name, len(parts.batch), len(parts.recent)
     )
     dvc_log = state / "logs" / f"retraining-{int(time.time())}.log"
@@ -147,40 +178,18 @@ def retrain_flow(
         rejected.mkdir(exist_ok=True)
         batch_path.rename(rejected / batch_path.name)  # ingest reads only data/feedback/*.csv
         reason = f"pipeline failed, batch moved to data/feedback/rejected: {exc}"
-        history.append(
-            history_path,
-            {
-                "event": "retraining_failed",
-                "trigger": trigger,
-                "promoted": False,
-                "reason": reason,
-                "batch": batch_path.name,
-            },
-        )
-        return asdict(Outcome(promoted=False, reason=reason, batch=batch_path.name))
+        event = {"event": "retraining_failed", "trigger": trigger, "promoted": False}
+        history.append(history_path, {**event, "reason": reason, "batch": batch_path.name})
+        return Outcome(promoted=False, reason=reason, batch=batch_path.name)
     run_dvc(workspace, ["push", "-q"], dvc_log, trigger)
-    atomic.write_json(cursor_path, {"cursor": parts.last_prediction_id})
     decision = json.loads((workspace / "reports" / "promotion.json").read_text())
-    outcome = Outcome(
+    return Outcome(
         promoted=bool(decision["promoted"]),
         reason=str(decision["reason"]),
         new_version=str(decision["challenger_version"]),
         batch=batch_path.name,
         data_version=_data_version(workspace),
     )
-    history.append(
-        history_path,
-        {
-            "event": "retraining",
-            "trigger": trigger,
-            "rows": len(parts.batch),
-            "recent_rows": len(parts.recent),
-            "prediction_ids": [parts.first_prediction_id, parts.last_prediction_id],
-            **asdict(outcome),
-        },
-    )
-    logger.info("retraining: version %s %s", outcome.new_version, outcome.reason)
-    return asdict(outcome)
 
 
 def _data_version(workspace: Path) -> str | None:

@@ -253,6 +253,8 @@ def _monitor(args: argparse.Namespace) -> int:
             params=params,
             log_url=settings.resolved_prediction_log_url,
             history_path=settings.history_path,
+            monitoring_url=settings.resolved_monitoring_url,
+            model_name=settings.model_name,
             trigger="drift",
         )
         result.update({k: outcome[k] for k in ("new_version", "promoted", "reason", "batch")})
@@ -279,6 +281,8 @@ def _retrain(args: argparse.Namespace) -> int:
         params=params,
         log_url=settings.resolved_prediction_log_url,
         history_path=settings.history_path,
+        monitoring_url=settings.resolved_monitoring_url,
+        model_name=settings.model_name,
         trigger=args.trigger,
     )
     sys.stdout.write(json.dumps(outcome, sort_keys=True, default=str) + "\n")

@@ -6,9 +6,12 @@ recorded in between, so two overlapping cycles never judge the same predictions 
 one gets `CycleConflict`). The API reads `latest()` when Prometheus scrapes, so the gauges need no
 shared process.
 
-`file:///dir` (the embedded profile) keeps policy.json, latest.json and cycles.jsonl in `dir`;
-`postgresql://...` (the production profile) keeps two tables, one row of policy per model
-(`monitoring_state_postgres`).
+The store also keeps the retraining cursor: the last prediction id whose feedback became a
+training batch (or was refused for good), so no labelled row is trained on twice.
+
+`file:///dir` (the embedded profile) keeps policy.json, latest.json, cycles.jsonl and
+retraining.json in `dir`; `postgresql://...` (the production profile) keeps three tables, one
+row of policy and one of retraining cursor per model (`monitoring_state_postgres`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 KEYS: Final = ("drift_share", "drift_detected", "drifted_columns", "live_accuracy", "time")
 POLICY: Final = "policy.json"
+RETRAINING: Final = "retraining.json"
 LATEST: Final = "latest.json"
 CYCLES: Final = "cycles.jsonl"
 
@@ -43,6 +47,8 @@ class MonitoringStore(Protocol):
     def latest(self) -> dict[str, Any] | None: ...
     def record(self, result: dict[str, Any], policy: PolicyState, started_from: PolicyState) -> None: ...
     def cycles(self, limit: int | None = 100) -> list[dict[str, Any]]: ...
+    def retraining_cursor(self) -> int: ...
+    def save_retraining_cursor(self, cursor: int) -> None: ...
     def close(self) -> None: ...
 
 
@@ -64,18 +70,20 @@ def open_store(url: str, model_name: str) -> MonitoringStore:
 
 
 def migrate(source: MonitoringStore, target: MonitoringStore) -> int:
-    """Copy every cycle, then the policy, into an empty store (the move to the production profile).
+    """Copy every cycle, the policy and the retraining cursor into an empty store.
 
-    The cursor is a prediction id, so it stays valid when the prediction log moves with its ids
+    The cursors are prediction ids, so it stays valid when the prediction log moves with its ids
     (`migrate-log`). Returns the number of cycles copied.
     """
-    if target.policy() != PolicyState() or target.cycles(limit=1):
+    if target.policy() != PolicyState() or target.cycles(limit=1) or target.retraining_cursor():
         raise TargetNotEmpty("the target monitoring state already holds cycles; copy into an empty one")
     cycles = source.cycles(limit=None)
     for cycle in cycles[:-1]:
         target.record(cycle, PolicyState(), PolicyState())
     if cycles:
         target.record(cycles[-1], source.policy(), PolicyState())
+    if source.retraining_cursor():
+        target.save_retraining_cursor(source.retraining_cursor())
     return len(cycles)
 
 
@@ -154,6 +162,13 @@ class FileMonitoringStore:
             return []
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         return [json.loads(line) for line in (lines if limit is None else lines[-limit:])]
+
+    def retraining_cursor(self) -> int:
+        path = self.directory / RETRAINING
+        return int(json.loads(path.read_text())["cursor"]) if path.exists() else 0
+
+    def save_retraining_cursor(self, cursor: int) -> None:
+        atomic.write_json(self.directory / RETRAINING, {"cursor": int(cursor)})
 
     def close(self) -> None:
         return None

@@ -1,7 +1,8 @@
 """Monitoring state on PostgreSQL: the production profile's store, same interface as the files.
 
 `monitoring_policy` holds one row per model (the cursor into the prediction log, the run of
-alarming windows, the last retraining); `monitoring_cycles` holds every cycle's summary. `record`
+alarming windows, the last retraining); `monitoring_cycles` holds every cycle's summary;
+`retraining_cursor` one row per model (the last prediction id retraining consumed). `record`
 changes both in one transaction, under a row lock, and only if the policy row is still the one
 the cycle started from.
 """
@@ -35,6 +36,10 @@ _SCHEMA = (
         result JSONB NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS monitoring_cycles_model ON monitoring_cycles (model_name, id)",
+    """CREATE TABLE IF NOT EXISTS retraining_cursor (
+        model_name TEXT PRIMARY KEY,
+        cursor_id BIGINT NOT NULL
+    )""",
 )
 _POLICY = "SELECT cursor_id, consecutive, last_retrain FROM monitoring_policy WHERE model_name = %s"
 
@@ -105,6 +110,23 @@ class PostgresMonitoringStore:
             ).fetchall()
         )
         return [dict(row[0]) for row in rows]
+
+    def retraining_cursor(self) -> int:
+        found = self._session.run(
+            lambda db: db.execute(
+                "SELECT cursor_id FROM retraining_cursor WHERE model_name = %s", (self.model_name,)
+            ).fetchone()
+        )
+        return 0 if found is None else int(found[0])
+
+    def save_retraining_cursor(self, cursor: int) -> None:
+        self._session.run(
+            lambda db: db.execute(
+                "INSERT INTO retraining_cursor (model_name, cursor_id) VALUES (%s, %s)"
+                " ON CONFLICT (model_name) DO UPDATE SET cursor_id = EXCLUDED.cursor_id",
+                (self.model_name, int(cursor)),
+            )
+        )
 
     def close(self) -> None:
         self._session.close()

@@ -60,6 +60,8 @@ def run(ws: Workspace, state: Path) -> dict[str, object]:
         params=load_params(ws.path("params.yaml")),
         log_url=f"sqlite:///{state / 'predictions.db'}",
         history_path=state / "history.jsonl",
+        monitoring_url=f"file://{state / 'monitoring'}",
+        model_name="titanic-survival",
         trigger="drift",
     )
 

@@ -195,10 +195,11 @@ def test_migrate_copies_cycles_and_cursor_into_an_empty_store(url: str, tmp_path
     source.record(result(time=1.0), PolicyState(cursor=150, consecutive=1), PolicyState())
     final = PolicyState(cursor=300, consecutive=0, last_retrain=2.0)
     source.record(result(time=2.0, action="retrain"), final, PolicyState(cursor=150, consecutive=1))
+    source.save_retraining_cursor(280)
     assert main(["migrate-monitoring", "--from", f"file://{source.directory}", "--to", url]) == 0
     target = monitoring_state.open_store(url, "titanic-survival")
     try:
-        assert target.policy() == final
+        assert target.policy() == final and target.retraining_cursor() == 280
         assert [(c["time"], c["action"]) for c in target.cycles()] == [(1.0, "none"), (2.0, "retrain")]
         latest = target.latest()
         assert latest is not None and latest["time"] == 2.0
@@ -208,3 +209,17 @@ def test_migrate_copies_cycles_and_cursor_into_an_empty_store(url: str, tmp_path
         assert len(target.cycles()) == 2
     finally:
         target.close()
+
+
+def test_the_retraining_cursor_starts_at_zero_and_keeps_the_last_saved(
+    store: MonitoringStore, url: str
+) -> None:
+    assert store.retraining_cursor() == 0
+    store.save_retraining_cursor(120)
+    store.save_retraining_cursor(300)
+    again = monitoring_state.open_store(url, MODEL)
+    try:
+        assert again.retraining_cursor() == 300
+        assert again.policy() == PolicyState()  # the two cursors are independent
+    finally:
+        again.close()

@@ -106,14 +106,18 @@ def test_drift_retrains_through_the_gate_and_the_api_follows_on_production(
     cycles, cursor = monitoring_rows(prod.database_url, prod.model_name)
     assert cycles == 3 and cursor == second["window_ids"][1]
     monitoring_dir = loop.state / "monitoring"
-    assert not any(
-        (monitoring_dir / name).exists() for name in ("policy.json", "latest.json", "cycles.jsonl")
-    )
+    files = ("policy.json", "latest.json", "cycles.jsonl", "retraining.json")
+    assert not any((monitoring_dir / name).exists() for name in files)
     assert not (loop.state / "predictions.db").exists() and not (loop.state / "mlflow" / "mlflow.db").exists()
     assert redis.Redis(REDIS_HOST, REDIS_PORT, db=prod.redis_db).dbsize() > 100
     with psycopg.connect(prod.database_url) as db:
         logged = db.execute("SELECT count(DISTINCT model_version) FROM predictions").fetchone()
+        consumed = db.execute(
+            "SELECT cursor_id FROM retraining_cursor WHERE model_name = %s", (prod.model_name,)
+        ).fetchone()
     assert logged is not None and logged[0] == 2  # the log holds predictions of both champions
+    # the retraining cursor moved past the feedback it trained on, in PostgreSQL
+    assert consumed is not None and 0 < consumed[0] <= second["window_ids"][1]
 
     events = history.read(settings.history_path)
     kinds = [(e["event"], e.get("trigger")) for e in events]
