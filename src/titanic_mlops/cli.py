@@ -145,9 +145,14 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from titanic_mlops import status
+    from titanic_mlops import monitoring_state, status
 
-    payload = status.collect(_registry(), _settings().history_path)
+    settings = _settings()
+    payload = status.collect(
+        _registry(),
+        settings.history_path,
+        lambda: monitoring_state.open_store(settings.resolved_monitoring_url, settings.model_name),
+    )
     if args.json:
         print_json(payload)
     else:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from titanic_mlops import history
+from titanic_mlops.monitoring_state import MonitoringStore
 from titanic_mlops.registry import CHALLENGER, CHAMPION, Registry
 
 
-def collect(registry: Registry, history_path: Path) -> dict[str, Any]:
+def collect(
+    registry: Registry, history_path: Path, open_monitoring: Callable[[], MonitoringStore]
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "tracking_uri": registry.tracking_uri,
         "model_name": registry.model_name,
@@ -18,7 +22,29 @@ def collect(registry: Registry, history_path: Path) -> dict[str, Any]:
         ref = registry.alias(alias)
         payload[alias] = registry.describe(ref) if ref else None
     payload["history"] = history.read(history_path)
+    payload["monitoring"] = monitoring(open_monitoring)
     return payload
+
+
+def monitoring(open_store: Callable[[], MonitoringStore]) -> dict[str, Any]:
+    """The last cycle and both cursors; a store that does not answer is reported, not raised."""
+    try:
+        store = open_store()
+    except Exception as exc:  # a status report says what it could not read
+        return {"unavailable": str(exc)}
+    try:
+        policy = store.policy()
+        return {
+            "latest": store.latest(),
+            "cursor": policy.cursor,
+            "alarming_windows": policy.consecutive,
+            "last_retrain": policy.last_retrain,
+            "retraining_cursor": store.retraining_cursor(),
+        }
+    except Exception as exc:  # as above
+        return {"unavailable": str(exc)}
+    finally:
+        store.close()
 
 
 def render(payload: dict[str, Any]) -> str:
@@ -33,9 +59,25 @@ def render(payload: dict[str, Any]) -> str:
             f"  {alias:<10} v{info['version']}  accuracy {metrics.get('holdout_accuracy', 0):.4f}"
             f"  roc_auc {metrics.get('holdout_roc_auc', 0):.4f}  run {info['run_id'][:8]}"
         )
+    lines.append(_monitoring_line(payload.get("monitoring") or {}))
     for event in payload["history"][-10:]:
         lines.append(
             f"  {event['time']}  {event.get('event')}  trigger={event.get('trigger')}  "
             f"v{event.get('challenger_version', event.get('champion_after'))}: {event.get('reason')}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _monitoring_line(state: dict[str, Any]) -> str:
+    if "unavailable" in state:
+        return f"  monitoring unavailable: {state['unavailable']}"
+    latest = state.get("latest")
+    if latest is None:
+        return "  monitoring no cycle yet"
+    accuracy = latest.get("live_accuracy")
+    shown = "n/a" if accuracy is None else f"{accuracy:.4f}"
+    return (
+        f"  monitoring last cycle {latest.get('action')} (drift share {latest['drift_share']:.2f},"
+        f" live accuracy {shown}); judged up to prediction {state['cursor']},"
+        f" retrained up to {state['retraining_cursor']}"
+    )

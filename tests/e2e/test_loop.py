@@ -80,6 +80,9 @@ def test_the_loop_retrains_on_concept_drift_and_the_api_follows(loop_env: Loop) 
     status = json.loads(out.getvalue())
     assert status["champion"]["version"] == new_version
     assert any(e.get("trigger") == "drift" and e["event"] == "retraining" for e in status["history"])
+    assert status["monitoring"]["latest"]["action"] == "retrain"
+    assert status["monitoring"]["cursor"] == second["window_ids"][1]
+    assert 0 < status["monitoring"]["retraining_cursor"] <= second["window_ids"][1]
 
     # Rollback: champion goes back, the API follows.
     assert main(["rollback", "--reason", "e2e rollback"]) == 0

@@ -35,6 +35,7 @@ def test_status_json_names_the_champion_with_metrics_lineage_and_history(
     assert "git_commit" in lineage
     assert status["history"][-1]["promoted"] is True
     assert status["history"][-1]["trigger"] == "pipeline"
+    assert set(status["monitoring"]) >= {"latest", "cursor", "alarming_windows", "retraining_cursor"}
 
 
 def test_batch_scoring_writes_a_kaggle_submission_identical_for_both_engines(
