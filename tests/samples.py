@@ -21,7 +21,22 @@ PASSENGER: dict[str, Any] = {
     "Embarked": "Q",
 }
 
-# The 14 model inputs of train.csv's first passenger (Braund, Mr. Owen Harris).
+# train.csv's first passenger, without the label.
+BRAUND: dict[str, Any] = {
+    "PassengerId": 1,
+    "Pclass": 3,
+    "Name": "Braund, Mr. Owen Harris",
+    "Sex": "male",
+    "Age": 22.0,
+    "SibSp": 1,
+    "Parch": 0,
+    "Ticket": "A/5 21171",
+    "Fare": 7.25,
+    "Cabin": None,
+    "Embarked": "S",
+}
+
+# The 14 model inputs of BRAUND.
 VECTOR: dict[str, Any] = {
     "pclass": 3,
     "age": 22.0,

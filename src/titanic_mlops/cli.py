@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from titanic_mlops.errors import TitanicMlopsError
 
 if TYPE_CHECKING:
+    from titanic_mlops.params import Params
     from titanic_mlops.prediction import LoadedModel
     from titanic_mlops.registry import Registry
     from titanic_mlops.settings import Settings
@@ -250,18 +251,7 @@ def _monitor(args: argparse.Namespace) -> int:
         monitoring_url=settings.resolved_monitoring_url,
     )
     if result["action"] == "retrain" and not args.no_retrain:
-        from pipelines.retraining import retrain_flow
-
-        outcome = retrain_flow(
-            workspace=args.workspace.resolve(),
-            state=settings.state,
-            params=params,
-            log_url=settings.resolved_prediction_log_url,
-            history_path=settings.history_path,
-            monitoring_url=settings.resolved_monitoring_url,
-            model_name=settings.model_name,
-            trigger="drift",
-        )
+        outcome = _retraining(settings, args.workspace, params, "drift")
         result.update({k: outcome[k] for k in ("new_version", "promoted", "reason", "batch")})
     keys = ("drift_detected", "drift_share", "drifted_columns", "action", "reason", "live_accuracy")
     if not args.json:
@@ -275,23 +265,30 @@ def _monitor(args: argparse.Namespace) -> int:
 def _retrain(args: argparse.Namespace) -> int:
     settings = _settings()
     prefect_ready = _prefect(settings)
-    from pipelines.retraining import retrain_flow
     from titanic_mlops.params import load_params
 
     params = load_params(args.workspace / args.params)
     prefect_ready()
-    outcome = retrain_flow(
-        workspace=args.workspace.resolve(),
+    outcome = _retraining(settings, args.workspace, params, args.trigger)
+    sys.stdout.write(json.dumps(outcome, sort_keys=True, default=str) + "\n")
+    return 0
+
+
+def _retraining(settings: Settings, workspace: Path, params: Params, trigger: str) -> dict[str, Any]:
+    """The retraining flow over this deployment's stores (`retrain`, and `monitor` on drift)."""
+    from pipelines.retraining import retrain_flow
+
+    outcome: dict[str, Any] = retrain_flow(
+        workspace=workspace.resolve(),
         state=settings.state,
         params=params,
         log_url=settings.resolved_prediction_log_url,
         history_path=settings.history_path,
         monitoring_url=settings.resolved_monitoring_url,
         model_name=settings.model_name,
-        trigger=args.trigger,
+        trigger=trigger,
     )
-    sys.stdout.write(json.dumps(outcome, sort_keys=True, default=str) + "\n")
-    return 0
+    return outcome
 
 
 def _export(args: argparse.Namespace) -> int:

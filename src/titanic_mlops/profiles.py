@@ -64,17 +64,13 @@ def is_postgres(url: str) -> bool:
 
 def lock_url(explicit: str | None, prediction_log_url: str, state: Path) -> str:
     """Promotion locks live with the shared database when there is one, else under the state dir."""
-    if explicit:
-        return explicit
-    if is_postgres(prediction_log_url):
-        return prediction_log_url
-    return f"file://{state / 'locks'}"
+    return explicit or _beside_log(prediction_log_url, f"file://{state / 'locks'}")
 
 
 def monitoring_url(explicit: str | None, prediction_log_url: str, state: Path) -> str:
     """Monitoring state sits with the prediction log it reads: one database, or the state dir."""
-    if explicit:
-        return explicit
-    if is_postgres(prediction_log_url):
-        return prediction_log_url
-    return f"file://{state / 'monitoring'}"
+    return explicit or _beside_log(prediction_log_url, f"file://{state / 'monitoring'}")
+
+
+def _beside_log(prediction_log_url: str, embedded: str) -> str:
+    return prediction_log_url if is_postgres(prediction_log_url) else embedded

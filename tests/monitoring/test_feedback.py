@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.samples import VECTOR
+from tests.samples import BRAUND, VECTOR
 from titanic_mlops import features, feedback
 
 
@@ -18,24 +18,7 @@ def logged(n: int, passenger_ids: list[int | None] | None = None, label: int = 1
         {
             "id": range(1, n + 1),
             "passenger_id": ids,
-            "record": [
-                json.dumps(
-                    {
-                        "PassengerId": pid,
-                        "Pclass": 3,
-                        "Name": "Doe, Mr. John",
-                        "Sex": "male",
-                        "Age": 22.0,
-                        "SibSp": 1,
-                        "Parch": 0,
-                        "Ticket": "A/5 21171",
-                        "Fare": 7.25,
-                        "Cabin": None,
-                        "Embarked": "S",
-                    }
-                )
-                for pid in ids
-            ],
+            "record": [json.dumps({**BRAUND, "PassengerId": pid, "Name": "Doe, Mr. John"}) for pid in ids],
             "features": [json.dumps(VECTOR)] * n,
             "label": [label] * n,
         }

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
-from tests.samples import VECTOR
+from tests.samples import BRAUND, VECTOR
 from titanic_mlops import history
 from titanic_mlops.params import load_params
 from titanic_mlops.prediction_log import LoggedPrediction, SqlitePredictionLog
@@ -26,17 +26,11 @@ def log_rows(path: Path, n: int, first_id: int, sibsp: int) -> None:
             model_version="1",
             passenger_id=first_id + i,
             record={
+                **BRAUND,
                 "PassengerId": first_id + i,
-                "Pclass": 3,
                 "Name": "Doe, Mr. John",
-                "Sex": "male",
                 "Age": 30.0,
                 "SibSp": sibsp,
-                "Parch": 0,
-                "Ticket": "A/5 21171",
-                "Fare": 7.25,
-                "Cabin": None,
-                "Embarked": "S",
             },
             features=VECTOR,
             probability=0.2,

@@ -4,14 +4,13 @@ and `migrate-log` moves the embedded log into it with ids and feedback intact.""
 from __future__ import annotations
 
 import dataclasses
-import json
-import threading
 from pathlib import Path
 
 import pandas as pd
 import psycopg
 import pytest
 
+from tests.prediction_log_support import append_concurrently, assert_requests_kept_apart
 from titanic_mlops import log_migration
 from titanic_mlops.cli import main
 from titanic_mlops.prediction_log import FeedbackTargetMissing, LoggedPrediction, PredictionLog, open_log
@@ -61,32 +60,16 @@ def test_postgres_log_returns_what_the_sqlite_log_returns(database: str, tmp_pat
 def test_ids_follow_the_rows_order_even_under_concurrent_requests(database: str) -> None:
     """One statement per request: each request's ids ascend with its rows, and never mix."""
     logs = [open_log(database) for _ in range(2)]
-    answers: dict[str, list[int]] = {}
-    lock = threading.Lock()
-
-    def work(log: PredictionLog, worker: int) -> None:
-        for n in range(15):
-            batch = rows(1 + n % 6, start=100 * n)
-            request = f"w{worker}-{n}"
-            ids = log.append([dataclasses.replace(row, request_id=request) for row in batch])
-            with lock:
-                answers[request] = ids
-
-    threads = [threading.Thread(target=work, args=(log, i)) for i, log in enumerate(logs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     try:
-        frame = logs[0].window().set_index("id")
-        assert len(frame) == sum(len(ids) for ids in answers.values())
-        for request, ids in answers.items():
-            n = int(request.split("-")[1])
-            assert ids == sorted(ids)
-            assert frame.loc[ids, "request_id"].eq(request).all()
-            assert frame.loc[ids, "record"].map(lambda r: json.loads(r)["PassengerId"]).tolist() == list(
-                range(100 * n, 100 * n + len(ids))
-            )
+        answers = append_concurrently(
+            logs,
+            15,
+            6,
+            lambda count, start, request: [
+                dataclasses.replace(row, request_id=request) for row in rows(count, start=start)
+            ],
+        )
+        assert_requests_kept_apart(logs[0], answers)
         big = logs[0].append(rows(1000, start=5000))
         assert logs[0].window(after_id=big[0] - 1)["probability"].tolist() == [
             i / 100 for i in range(5000, 6000)

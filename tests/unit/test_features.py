@@ -8,23 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.samples import BRAUND
 from titanic_mlops import features
 
 
 def raw(**overrides: object) -> pd.DataFrame:
-    row: dict[str, object] = {
-        "PassengerId": 1,
-        "Pclass": 3,
-        "Name": "Braund, Mr. Owen Harris",
-        "Sex": "male",
-        "Age": 22.0,
-        "SibSp": 1,
-        "Parch": 0,
-        "Ticket": "A/5 21171",
-        "Fare": 7.25,
-        "Cabin": None,
-        "Embarked": "S",
-    }
+    row: dict[str, object] = {**BRAUND}
     row.update(overrides)
     return pd.DataFrame([row])
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.prediction_log_support import append_concurrently, assert_requests_kept_apart
 from titanic_mlops.prediction_log import LoggedPrediction, SqlitePredictionLog
 
 
@@ -85,27 +85,12 @@ def test_ids_that_are_not_the_requests_own_abort_it(tmp_path: Path) -> None:
 def test_concurrent_requests_from_two_processes_keep_their_own_ids(tmp_path: Path) -> None:
     """Two log objects (two connections, as two API workers) appending at once never mix ids."""
     logs = [SqlitePredictionLog(tmp_path / "p.db") for _ in range(2)]
-    answers: dict[str, list[int]] = {}
-    lock = threading.Lock()
-
-    def work(log: SqlitePredictionLog, worker: int) -> None:
-        for n in range(20):
-            request = f"w{worker}-{n}"
-            ids = log.append(rows(1 + n % 7, start=100 * n, request=request))
-            with lock:
-                answers[request] = ids
-
-    threads = [threading.Thread(target=work, args=(log, i)) for i, log in enumerate(logs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     try:
+        answers = append_concurrently(logs, 20, 7, lambda count, start, request: rows(count, start, request))
+        assert_requests_kept_apart(logs[0], answers)
         frame = logs[0].window().set_index("id")
-        assert len(frame) == sum(len(ids) for ids in answers.values())
         for request, ids in answers.items():
             n = int(request.split("-")[1])
-            assert frame.loc[ids, "request_id"].eq(request).all()
             assert frame.loc[ids, "passenger_id"].tolist() == list(range(100 * n, 100 * n + len(ids)))
     finally:
         for log in logs:
