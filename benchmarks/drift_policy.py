@@ -22,10 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from titanic_mlops import drift, features, ingest, monitoring_data, monitoring_policy, prediction, scenarios
-from titanic_mlops import simulate as sim
-from titanic_mlops.params import MonitorParams, load_params
-from titanic_mlops.training import build_pipeline, estimator_for
+from titanic_mlops.adapters import evidently_reports as drift
+from titanic_mlops.config.params_yaml import load_params
+from titanic_mlops.domain import evaluation, features, monitoring_data, monitoring_policy, scenarios
+from titanic_mlops.domain import monitoring_data as frames
+from titanic_mlops.domain import traffic as sim
+from titanic_mlops.domain.params import MonitorParams
+from titanic_mlops.domain.training import build_pipeline, estimator_for
+from titanic_mlops.services import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,10 +43,10 @@ def build_world(params_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, object, 
     )
     reference = monitoring_data.reference_frame(train.assign(source="snapshot"), table)
     model = build_pipeline(estimator_for("gradient_boosting", 42)).fit(
-        reference.drop(columns=drift.LABEL), reference[drift.LABEL]
+        reference.drop(columns=frames.LABEL), reference[frames.LABEL]
     )
     reference = monitoring_data.with_probability(
-        reference, model.predict_proba(reference.drop(columns=drift.LABEL))[:, 1]
+        reference, model.predict_proba(reference.drop(columns=frames.LABEL))[:, 1]
     )
     sizes = features.ticket_group_sizes(table[features.TICKET]).set_index(features.TICKET)[
         "ticket_group_size"
@@ -54,15 +58,16 @@ def window(
     train: pd.DataFrame, name: str, rows: int, seed: int, model: object, sizes: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     traffic = sim.draw(train, scenarios.get(name), rows, seed)
-    raw = prediction.records_frame(sim.records(traffic))
-    inputs = prediction.model_inputs(raw, lambda tickets: pd.Series(tickets).map(sizes).astype("float64"))
+    raw = features.records_columns(sim.records(traffic))
+    group = pd.Series([str(t) for t in raw["Ticket"]]).map(sizes).astype("float64").to_numpy()
+    inputs = features.inputs_frame(features.model_inputs(raw, group))
     probability = model.predict_proba(inputs)[:, 1]  # type: ignore[attr-defined]
-    current = inputs.assign(**{drift.PROBABILITY: probability})
+    current = inputs.assign(**{frames.PROBABILITY: probability})
     labelled = pd.DataFrame(
         {
-            drift.LABEL: traffic["Survived"].astype(int).to_numpy(),
-            drift.PREDICTION: (probability >= 0.5).astype(int),
-            drift.PROBABILITY: probability,
+            frames.LABEL: traffic["Survived"].astype(int).to_numpy(),
+            frames.PREDICTION: evaluation.predicted(probability),
+            frames.PROBABILITY: probability,
         }
     )
     return current, labelled

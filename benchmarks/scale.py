@@ -24,22 +24,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from titanic_mlops.adapters import feast_store as feature_store
+from titanic_mlops.adapters import onnx_graph as onnx_model
+from titanic_mlops.config.params_yaml import load_params
+from titanic_mlops.domain import features, schema, training
+from titanic_mlops.domain.versions import ModelRef
+from titanic_mlops.services import ingest
+from titanic_mlops.services import predict as batch_scoring
+from titanic_mlops.services import scoring as prediction
+from titanic_mlops.services.deployment import Deployment
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the `pipelines` shell, as the CLI finds it
-
-from titanic_mlops import (  # noqa: E402
-    batch_scoring,
-    feature_store,
-    features,
-    ingest,
-    onnx_model,
-    prediction,
-    schema,
-    training,
-)
-from titanic_mlops.params import load_params  # noqa: E402
-from titanic_mlops.registry import ModelRef  # noqa: E402
-
 RAW = ROOT / "data" / "external" / "titanic"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -63,16 +58,16 @@ def training_frame() -> pd.DataFrame:
     return table.assign(**{schema.LABEL: raw.sort_values(schema.ID)[schema.LABEL].to_numpy()})
 
 
-def group_sizes(tickets: Any) -> pd.Series:
+def group_sizes(tickets: Any) -> list[float | None]:
     table = features.ticket_group_sizes(pd.read_csv(RAW / "test.csv", dtype=str)["Ticket"])
-    known = dict(zip(table[features.TICKET], table["ticket_group_size"], strict=True))
-    return pd.Series([known.get(t) for t in tickets], dtype="float64")
+    known = dict(zip(table[features.TICKET], table["ticket_group_size"].astype(float), strict=True))
+    return [known.get(t) for t in tickets]
 
 
 def bench_scoring(rows: int, tmp: Path) -> list[tuple[str, str]]:
     frame = training_frame()
-    x, y = features.model_frame(frame), frame[schema.LABEL].to_numpy()
-    pipeline = training.build_pipeline(training.estimator_for("random_forest", 0)).fit(x, y)
+    inputs, labels = features.coerce_inputs(frame), frame[schema.LABEL].to_numpy()
+    pipeline = training.build_pipeline(training.estimator_for("random_forest", 0)).fit(inputs, labels)
     payload = onnx_model.to_onnx(pipeline)
     ref = ModelRef("bench", "1", "-")
     model = prediction.LoadedModel(ref, "onnx", onnx_model.OnnxModel(payload))
@@ -180,7 +175,7 @@ def bench_feast(tmp: Path, count: int = 1000) -> list[tuple[str, str]]:
     out = []
     try:
         for label, config in (("SQLite", "feature_store.yaml"), ("Redis", "feature_store.production.yaml")):
-            store = feature_store.open_store(repo, tmp / "state", config)
+            store = feature_store.open_store(repo, tmp / "state", config, Deployment().feast_variables())
             feature_store.apply_and_materialize(store, event)
             p50, p99 = lookups(store, ids)
             out.append(

@@ -31,9 +31,11 @@ from typing import Any
 
 import httpx
 
-from titanic_mlops import features, ingest, request_features
-from titanic_mlops.registry import CHAMPION, Registry
-from titanic_mlops.settings import Settings
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config.settings import Settings
+from titanic_mlops.domain import features
+from titanic_mlops.domain.versions import CHAMPION
+from titanic_mlops.services import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,12 +93,13 @@ def passengers() -> list[dict[str, Any]]:
 
 def mlflow_body(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The same passengers as model vectors, in mlflow's dataframe_split format (gaps as null)."""
-    vectors = [request_features.record_vector(r, None) for r in records]
-    frame = request_features.vectors_frame(vectors)
+    frame = features.inputs_frame(
+        features.model_inputs(features.records_columns(records), [None] * len(records))
+    )
     rows = [
         [None if isinstance(v, float) and v != v else v for v in row] for row in frame.itertuples(index=False)
     ]
-    return {"dataframe_split": {"columns": list(features.MODEL_FEATURES), "data": rows}}
+    return {"dataframe_split": {"columns": list(features.MODEL_INPUTS), "data": rows}}
 
 
 def wrk(url: str, body: bytes, concurrency: int, seconds: int, tmp: Path) -> dict[str, float]:

@@ -1,7 +1,7 @@
-"""Feast definitions only: the feature logic lives in titanic_mlops.features.
+"""Feast definitions only: the feature logic lives in titanic_mlops.domain.features.
 
 The data is a static snapshot stamped with one fixed event time, so the views have no TTL
-(`ttl=timedelta(0)` means the values never expire); see docs/features.md.
+(`ttl=timedelta(0)` means the values never expire); see docs/pipeline.md.
 """
 
 from datetime import timedelta
@@ -55,7 +55,7 @@ passenger_features = FeatureView(
     ],
     source=passenger_source,
     online=True,
-    tags={"owner": "titanic-mlops", "logic": "titanic_mlops.features"},
+    tags={"owner": "titanic-mlops", "logic": "titanic_mlops.domain.features"},
 )
 
 ticket_features = FeatureView(
@@ -65,7 +65,7 @@ ticket_features = FeatureView(
     schema=[Field(name="ticket_group_size", dtype=Int64)],
     source=ticket_source,
     online=True,
-    tags={"owner": "titanic-mlops", "logic": "titanic_mlops.features"},
+    tags={"owner": "titanic-mlops", "logic": "titanic_mlops.domain.features"},
 )
 
 titanic_model_v1 = FeatureService(

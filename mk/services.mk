@@ -7,7 +7,7 @@ services: ## Start PostgreSQL and Redis where installed but not running
 .PHONY: test-services
 test-services: ## The production-profile suite against the real PostgreSQL and Redis (pytest -m services)
 	bash scripts/services.sh
-	TITANIC_MLOPS_SERVICES=1 $(BIN)/python -m pytest -m services tests/services -p no:cacheprovider
+	TITANIC_MLOPS_SERVICES=1 $(BIN)/python -m pytest -m services -p no:cacheprovider
 
 .PHONY: bench-scale
 bench-scale: ## Rows/s for 10M rows (one process chunked vs Dask) and Feast online latency (SQLite vs Redis)

@@ -21,10 +21,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 Ready = Callable[[], None]
 
@@ -55,15 +55,17 @@ def _command(port: int) -> list[str]:
 
 def _wait(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = log.read_text()[-2000:]
-                raise RuntimeError(f"the temporary Prefect server exited with {process.returncode}:\n{tail}")
-            with contextlib.suppress(httpx.TransportError):
-                if client.get(f"{url}/health").status_code == 200:
-                    return
-            time.sleep(0.1)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text()[-2000:]
+            raise RuntimeError(f"the temporary Prefect server exited with {process.returncode}:\n{tail}")
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(f"{url}/health", timeout=2) as answer,  # noqa: S310  # nosec B310
+        ):
+            if answer.status == 200:
+                return
+        time.sleep(0.1)
     raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:.0f} s ({log})")
 
 

@@ -1,47 +1,25 @@
-"""The training flow (Prefect 3): Feast features -> split -> model search -> fit -> MLflow.
-
-A thin shell: each task calls one core function. The DVC `train` stage runs this flow.
-"""
+"""The training flow (Prefect 3): one task per step of `services.train`. The DVC `train` stage runs it."""
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
-from titanic_mlops import (
-    atomic,
-    dataset,
-    evaluation,
-    feature_store,
-    features,
-    lineage,
-    onnx_model,
-    reports,
-    training,
-)
-from titanic_mlops.params import Params
-from titanic_mlops.registry import Registry
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.domain import dataset, evaluation, training
+from titanic_mlops.domain.params import Params
+from titanic_mlops.domain.stage_outputs import Candidate
+from titanic_mlops.services import train
 
-
-@task
-def load_training_frame(
-    validated: Path, repo: Path, state: Path, params: Params, feast_config: str
-) -> pd.DataFrame:
-    table = pd.read_parquet(validated)
-    entities = dataset.labelled_entities(table, params.features.event_timestamp)
-    store = feature_store.open_store(repo, state, feast_config)
-    return feature_store.historical_features(store, entities)
-
-
-@task
-def search_family(frame: pd.DataFrame, family: str, params: Params) -> list[dict[str, Any]]:
-    x, y = dataset.xy(frame)
-    return training.search_family(x, pd.Series(y, index=x.index), family, params.train)
+# Inputs such as the Feast store and the registry do not hash: no result caching (Prefect's default).
+load_training_frame = task(train.training_frame, name="load_training_frame", cache_policy=NO_CACHE)
+search_family = task(train.search_family, name="search_family", cache_policy=NO_CACHE)
+fit = task(train.fit, name="fit", cache_policy=NO_CACHE)
+register = task(train.register, name="register", cache_policy=NO_CACHE)
 
 
 def select(frame: pd.DataFrame, params: Params, fan_out: bool) -> training.Selection:
@@ -69,51 +47,6 @@ def flow_for(dask: bool, address: str | None = None) -> Any:
     return train_flow.with_options(task_runner=runner)
 
 
-@task
-def fit(frame: pd.DataFrame, selection: training.Selection, params: Params) -> Any:
-    x, y = dataset.xy(frame)
-    return training.fit_selected(x, pd.Series(y, index=x.index), selection, params.train.seed)
-
-
-@task
-def register(
-    registry: Registry,
-    model: Any,
-    holdout: pd.DataFrame,
-    selection: training.Selection,
-    report: dict[str, Any],
-    tags: dict[str, str],
-    params: Params,
-) -> dict[str, Any]:
-    x, y = dataset.xy(holdout)
-    probability = model.predict_proba(x)[:, 1]
-    importance = reports.permutation_importance_table(model, x, y, params.train.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = reports.write_figures(Path(tmp), y, probability, importance)
-        atomic.write_json(figures / "leaderboard.json", selection.leaderboard)
-        atomic.write_json(figures / "holdout_report.json", report)
-        ref = registry.log_candidate(
-            model,
-            onnx_model.to_onnx(model),
-            x,
-            params={
-                "family": selection.family,
-                **{f"model.{k}": v for k, v in selection.params.items()},
-                "split.seed": params.split.seed,
-                "train.seed": params.train.seed,
-                "cv_folds": params.train.cv_folds,
-            },
-            metrics={
-                **evaluation.flat_metrics(report),
-                "cv_mean": selection.cv_score,
-                "cv_std": selection.cv_std,
-            },
-            artifacts=figures,
-            tags=tags,
-        )
-    return {**asdict(ref), "importance": importance}
-
-
 @flow(name="train", log_prints=True)
 def train_flow(
     validated: Path,
@@ -123,46 +56,33 @@ def train_flow(
     metrics_out: Path,
     plots_dir: Path,
     candidate_out: Path,
-    repo: Path,
-    state: Path,
     params: Params,
     registry: Registry,
-    feast_config: str = feature_store.CONFIG_FILE,
+    store: Any,
     fan_out: bool = False,
-) -> dict[str, Any]:
+) -> Candidate:
+    """The `train` stage; `registry` and the Feast `store` come from the deployment's settings."""
     logger = get_run_logger()
-    frame = load_training_frame(validated, repo, state, params, feast_config)
-    train_index, holdout_index = training.split_holdout(frame, params.split)
-    train_frame, holdout = frame.loc[train_index], frame.loc[holdout_index]
-    atomic.write_parquet(holdout_out, holdout.reset_index(drop=True))
+    frame = load_training_frame(validated, store, params)
+    train_frame, holdout = train.split(frame, params)
+    train.write_holdout(holdout_out, holdout)
     selection = select(train_frame, params, fan_out)
     logger.info("selected %s %s (cv %.4f)", selection.family, selection.params, selection.cv_score)
     model = fit(train_frame, selection, params)
-    x, y = dataset.xy(holdout)
-    report = evaluation.evaluate(model, x, y)
-    tags = lineage.lineage_tags(
-        validated,
-        feature_source,
-        validation_report,
-        feature_store.FEATURE_SERVICE,
-        features.MODEL_FEATURES,
-        Path.cwd(),
+    inputs, labels = dataset.inputs_and_labels(holdout)
+    report = evaluation.evaluate(model, inputs, labels)
+    tags = train.lineage_tags(validated, feature_source, validation_report, Path.cwd())
+    ref, importance = register(registry, model, holdout, selection, report, tags, params)
+    probability = model.predict_proba(inputs)[:, 1]
+    train.write_reports(report, selection, labels, probability, importance, metrics_out, plots_dir)
+    candidate = Candidate(
+        name=ref.name,
+        version=ref.version,
+        run_id=ref.run_id,
+        holdout=report.overall,
+        train_rows=len(train_frame),
+        holdout_rows=len(holdout),
     )
-    result = register(registry, model, holdout, selection, report, tags, params)
-    cv = {
-        "family": selection.family,
-        "params": selection.params,
-        "mean": selection.cv_score,
-        "std": selection.cv_std,
-    }
-    probability = model.predict_proba(x)[:, 1]
-    reports.write_dvc_reports(report, cv, y, probability, result.pop("importance"), metrics_out, plots_dir)
-    candidate = {
-        **result,
-        "holdout": report["overall"],
-        "train_rows": len(train_frame),
-        "holdout_rows": len(holdout),
-    }
-    atomic.write_json(candidate_out, candidate)
-    logger.info("registered %s version %s", result["name"], result["version"])
+    train.write_candidate(candidate_out, candidate)
+    logger.info("registered %s version %s", ref.name, ref.version)
     return candidate

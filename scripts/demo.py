@@ -37,7 +37,7 @@ def free_port() -> int:
 
 def cli(*argv: str) -> dict[str, Any]:
     """A subcommand in this process (one Prefect server for every flow); its last JSON line."""
-    from titanic_mlops.cli import main
+    from titanic_mlops.cli.main import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -48,10 +48,12 @@ def cli(*argv: str) -> dict[str, Any]:
 
 
 def traffic(url: str, scenario: str, seed: int, rows: int) -> None:
-    from titanic_mlops import ingest, scenarios, simulate
+    from titanic_mlops.adapters import api_client
+    from titanic_mlops.domain import scenarios, traffic
+    from titanic_mlops.services import ingest
 
     snapshot = ingest.read_raw_csv(ROOT / "data/external/titanic/train.csv", labelled=True)
-    result = simulate.send(url, simulate.draw(snapshot, scenarios.get(scenario), rows, seed), scenario)
+    result = api_client.send(url, traffic.draw(snapshot, scenarios.get(scenario), rows, seed), scenario)
     say(
         f"  {scenario}: {result.predicted} predictions, {result.labelled} labels, "
         f"{result.failed_requests} failed"
@@ -97,7 +99,7 @@ def main() -> int:
         "TITANIC_MLOPS_PREDICTION_LOG_URL",
     ):
         os.environ.pop(key, None)
-    from titanic_mlops.workspace import create_dvc_workspace
+    from titanic_mlops.services.workspace import create_dvc_workspace
 
     say(f"1/6 workspace {work} (a DVC copy of the pipeline; remote {demo / 'dvc-remote'})")
     create_dvc_workspace(work, ROOT, demo / "dvc-remote")
@@ -158,11 +160,12 @@ def run_loop(work: Path, state: Path, url: str, api: subprocess.Popen[bytes]) ->
 
 
 def summary(work: Path, state: Path, before: str, after: str, cycles: list[dict[str, Any]]) -> None:
-    from titanic_mlops import history
+    from titanic_mlops.domain.records import PromotionEvent
+    from titanic_mlops.stores import history
 
     events = history.read(state / "history.jsonl")
-    promotion = next((e for e in reversed(events) if e["event"] == "promotion"), {})
-    metrics = promotion.get("metrics", {})
+    promotion = next((e for e in reversed(events) if isinstance(e, PromotionEvent)), None)
+    metrics = {} if promotion is None else promotion.model_dump(mode="json")["metrics"]
     out = sys.stdout
     out.write("\n== summary ==\n")
     out.write(f"| {'':<26} | {'before':>10} | {'after':>10} |\n|{'-' * 28}|{'-' * 12}|{'-' * 12}|\n")

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.metrics import Metrics
+from serving.metrics import Metrics, labelled
 
 logger = logging.getLogger("serving")
 
@@ -72,18 +72,6 @@ class Observe:
             labelled(children, self.metrics.requests, route=route, method=method, status=str(status)).inc()
             latency = labelled(children, self.metrics.latency, route=route, method=method)
             latency.observe(time.perf_counter() - started)
-
-
-def labelled(children: dict[tuple[object, ...], Any], metric: Any, **labels: str) -> Any:
-    """`metric.labels(**labels)`, remembered in `children`: the lookup costs more than the sample.
-
-    Only for labels from a small fixed set (routes, methods, statuses, versions, features).
-    """
-    key = (metric, *labels.values())
-    child = children.get(key)
-    if child is None:
-        child = children[key] = metric.labels(**labels)
-    return child
 
 
 def install_error_handlers(app: FastAPI) -> None:

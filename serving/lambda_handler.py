@@ -23,7 +23,7 @@ _open_lifespan: list[Any] = []  # held for the container's life: collecting it w
 async def _wait_until_serving(app: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     runtime = app.state.runtime
-    while runtime.holder.current is None or runtime.tickets is None:
+    while runtime.ready is None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"no model was ready within {timeout:.0f} s of a cold start")
         await asyncio.sleep(0.05)

@@ -12,7 +12,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from titanic_mlops import monitoring_state
+from titanic_mlops.domain import features
+from titanic_mlops.services.deployment import Deployment
+from titanic_mlops.services.scoring import Scoring
+from titanic_mlops.stores.interfaces import MonitoringStore
 
 logger = logging.getLogger("serving")
 
@@ -23,7 +26,7 @@ PROBABILITY_BUCKETS = tuple(i / 10 for i in range(1, 11))
 class Metrics:
     """One registry per app, so tests can build many apps in one process."""
 
-    def __init__(self, monitoring_url: str, model_name: str) -> None:
+    def __init__(self, deployment: Deployment) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series: noise here
         self.registry = CollectorRegistry(auto_describe=True)
         self._served: tuple[str, str, str] | None = None
@@ -65,7 +68,8 @@ class Metrics:
         self.log_rows = Counter(
             "titanic_prediction_log_rows", "Rows appended to the prediction log", registry=r
         )
-        self.monitoring = MonitoringCollector(monitoring_url, model_name)
+        self.monitoring = MonitoringCollector(deployment)
+        self._children: dict[tuple[object, ...], Any] = {}
         r.register(self.monitoring)
 
     def served(self, name: str, version: str, run_id: str, loaded_at: float) -> None:
@@ -75,6 +79,34 @@ class Metrics:
         self.model_info.labels(name=name, version=version, run_id=run_id).set(1)
         self.model_loaded.set(loaded_at)
 
+    def missing_inputs(self, scored: Scoring) -> None:
+        for name, count in features.missing_counts(scored.inputs).items():
+            labelled(self._children, self.missing, feature=name).inc(count)
+
+    def logged(self, scored: Scoring, rows: int) -> None:
+        """Counters after a scoring reached the prediction log."""
+        self.log_rows.inc(rows)
+        survived = scored.survived
+        survivors = int(survived.sum())
+        version = scored.model.version
+        for label, count in (("1", survivors), ("0", len(survived) - survivors)):
+            if count:
+                labelled(self._children, self.predictions, model_version=version, survived=label).inc(count)
+        for p in scored.probability.tolist():
+            self.probability.observe(p)
+
+
+def labelled(children: dict[tuple[object, ...], Any], metric: Any, **labels: str) -> Any:
+    """`metric.labels(**labels)`, remembered in `children`: the lookup costs more than the sample.
+
+    Only for labels from a small fixed set (routes, methods, statuses, versions, features).
+    """
+    key = (metric, *labels.values())
+    child = children.get(key)
+    if child is None:
+        child = children[key] = metric.labels(**labels)
+    return child
+
 
 class MonitoringCollector(Collector):
     """The latest monitoring cycle, read from the monitoring state at scrape time.
@@ -83,20 +115,22 @@ class MonitoringCollector(Collector):
     the gauges empty for that scrape: monitoring never takes the API or its /metrics down.
     """
 
-    def __init__(self, url: str, model_name: str) -> None:
-        self.url, self.model_name = url, model_name
-        self._store: monitoring_state.MonitoringStore | None = None
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self._store: MonitoringStore | None = None
         self._lock = threading.Lock()
 
     def latest(self) -> dict[str, Any] | None:
         with self._lock:
             try:
                 if self._store is None:
-                    self._store = monitoring_state.open_store(self.url, self.model_name)
-                return self._store.latest()
+                    self._store = self.deployment.monitoring_store()
+                found = self._store.latest()
             except Exception as exc:  # any store failure: this scrape goes without the gauges
-                logger.warning("monitoring state unavailable (%s): %s", self.url.split("@")[-1], exc)
+                url = self.deployment.settings.resolved_monitoring_url
+                logger.warning("monitoring state unavailable (%s): %s", url.split("@")[-1], exc)
                 return None
+            return None if found is None else found.model_dump()
 
     def close(self) -> None:
         with self._lock:

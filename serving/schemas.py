@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-# Bounds past which a value is an input error, not a passenger: they also keep every number
-# finite through the float32 model inputs and the JSON prediction log.
-MAX_AGE = 150.0
-MAX_FARE = 100_000.0
-MAX_RELATIVES = 100
-MAX_ID = 2**31 - 1
-MAX_TEXT = 500
+from titanic_mlops.domain.schema import BOUNDS, ID, MAX_TEXT
+
+# The passenger contract's bounds (domain.schema), shared with validation and batch scoring.
+MIN_AGE, MAX_AGE = BOUNDS["Age"]
+MIN_FARE, MAX_FARE = BOUNDS["Fare"]
+MAX_SIBSP, MAX_PARCH = int(BOUNDS["SibSp"][1]), int(BOUNDS["Parch"][1])
+MAX_ID = int(BOUNDS[ID][1])
 
 
 def _utf8(value: str) -> str:
@@ -31,7 +31,8 @@ def _whole(value: object) -> object:
 
 
 Text = Annotated[str, Field(strict=True, max_length=MAX_TEXT), AfterValidator(_utf8)]
-Count = Annotated[int, Field(strict=True, ge=0, le=MAX_RELATIVES), BeforeValidator(_whole)]
+SibSp = Annotated[int, Field(strict=True, ge=0, le=MAX_SIBSP), BeforeValidator(_whole)]
+Parch = Annotated[int, Field(strict=True, ge=0, le=MAX_PARCH), BeforeValidator(_whole)]
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), BeforeValidator(_whole)]
 
 
@@ -63,11 +64,11 @@ class Passenger(BaseModel):
     Pclass: Annotated[int, Field(strict=True, ge=1, le=3), BeforeValidator(_whole)]
     Name: Text
     Sex: Literal["male", "female"]
-    Age: Annotated[float, Field(strict=True, ge=0, le=MAX_AGE, allow_inf_nan=False)] | None = None
-    SibSp: Count
-    Parch: Count
+    Age: Annotated[float, Field(strict=True, ge=MIN_AGE, le=MAX_AGE, allow_inf_nan=False)] | None = None
+    SibSp: SibSp
+    Parch: Parch
     Ticket: Text
-    Fare: Annotated[float, Field(strict=True, ge=0, le=MAX_FARE, allow_inf_nan=False)] | None = None
+    Fare: Annotated[float, Field(strict=True, ge=MIN_FARE, le=MAX_FARE, allow_inf_nan=False)] | None = None
     Cabin: Text | None = None
     Embarked: Literal["C", "Q", "S"] | None = None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from titanic_mlops import ingest
+from titanic_mlops.services import ingest
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "external" / "titanic"
 

@@ -151,9 +151,9 @@ def test_mlflow_serves_from_postgresql_with_one_worker(compose: dict[str, Any]) 
 def test_monitoring_config_is_mounted(compose: dict[str, Any]) -> None:
     prometheus = compose["services"]["prometheus"]["volumes"]
     grafana = compose["services"]["grafana"]["volumes"]
-    assert "../monitoring/prometheus:/etc/prometheus:ro" in prometheus
-    assert "../monitoring/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana
-    assert any(v.startswith("../monitoring/grafana/dashboards:") for v in grafana)
+    assert "../deploy/prometheus:/etc/prometheus:ro" in prometheus
+    assert "../deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana
+    assert any(v.startswith("../deploy/grafana/dashboards:") for v in grafana)
 
 
 def test_secrets_are_required_references_never_literals(compose: dict[str, Any]) -> None:

@@ -59,14 +59,14 @@ def base_name(name: str, documented: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def alert_rules(repo: Path) -> dict[str, Any]:
     rules: dict[str, Any] = yaml.safe_load(
-        (repo / "monitoring/prometheus/alerts.yml").read_text(encoding="utf-8")
+        (repo / "deploy/prometheus/alerts.yml").read_text(encoding="utf-8")
     )
     return rules
 
 
 @pytest.fixture(scope="module")
 def dashboard(repo: Path) -> dict[str, Any]:
-    path = repo / "monitoring/grafana/dashboards/titanic-mlops.json"
+    path = repo / "deploy/grafana/dashboards/titanic-mlops.json"
     board: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return board
 
@@ -167,7 +167,7 @@ def test_quality_floor_matches_params(alert_rules: dict[str, Any], repo: Path) -
 
 
 def test_prometheus_scrapes_the_api_and_loads_the_rules(repo: Path) -> None:
-    folder = repo / "monitoring/prometheus"
+    folder = repo / "deploy/prometheus"
     config = yaml.safe_load((folder / "prometheus.yml").read_text(encoding="utf-8"))
     assert [(folder / path).resolve() for path in config["rule_files"]] == [(folder / "alerts.yml").resolve()]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
@@ -186,8 +186,8 @@ def promtool(require_tool: Callable[[str, str], str]) -> str:
 @pytest.mark.parametrize(
     "args",
     [
-        ["check", "config", "monitoring/prometheus/prometheus.yml"],
-        ["check", "rules", "monitoring/prometheus/alerts.yml"],
+        ["check", "config", "deploy/prometheus/prometheus.yml"],
+        ["check", "rules", "deploy/prometheus/alerts.yml"],
         ["test", "rules", "tests/deploy/promtool/alerts_test.yml"],
     ],
     ids=["check-config", "check-rules", "test-rules"],
@@ -223,7 +223,7 @@ def test_dashboard_shows_every_documented_metric(
 
 def test_every_panel_queries_the_provisioned_datasource(dashboard: dict[str, Any], repo: Path) -> None:
     provisioning = yaml.safe_load(
-        (repo / "monitoring/grafana/provisioning/datasources/prometheus.yaml").read_text(encoding="utf-8")
+        (repo / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text(encoding="utf-8")
     )
     (source,) = provisioning["datasources"]
     expected = {"type": source["type"], "uid": source["uid"]}
@@ -256,7 +256,7 @@ def test_dashboard_is_well_formed(dashboard: dict[str, Any]) -> None:
 
 
 def test_grafana_provisioning_matches_the_compose_stack(repo: Path) -> None:
-    grafana = repo / "monitoring/grafana/provisioning"
+    grafana = repo / "deploy/grafana/provisioning"
     source = yaml.safe_load((grafana / "datasources/prometheus.yaml").read_text("utf-8"))
     providers = yaml.safe_load((grafana / "dashboards/titanic-mlops.yaml").read_text("utf-8"))
     compose = yaml.safe_load((repo / "docker/compose.yaml").read_text(encoding="utf-8"))
@@ -267,5 +267,5 @@ def test_grafana_provisioning_matches_the_compose_stack(repo: Path) -> None:
         volume.split(":")[0]: volume.split(":")[1] for volume in compose["services"]["grafana"]["volumes"]
     }
     (provider,) = providers["providers"]
-    assert mounts["../monitoring/grafana/dashboards"] == provider["options"]["path"]
-    assert mounts["../monitoring/grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert mounts["../deploy/grafana/dashboards"] == provider["options"]["path"]
+    assert mounts["../deploy/grafana/provisioning"] == "/etc/grafana/provisioning"

@@ -7,7 +7,6 @@ of its own. Screenshots land in the test's tmp dir.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, Workspace
-from titanic_mlops import drift, monitoring_data
-from titanic_mlops.params import load_params
+from tests.support.net import free_port
+from tests.support.workspace import ROOT, Workspace
+from titanic_mlops.adapters import evidently_reports as drift
+from titanic_mlops.config.params_yaml import load_params
+from titanic_mlops.domain import monitoring_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,12 +31,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.loop_support import (
+from tests.support.loop import (
     Loop,
     cli_json,
     drift_until_retrained,
@@ -25,8 +25,9 @@ from tests.loop_support import (
     send,
     served_version,
 )
-from titanic_mlops import history
-from titanic_mlops.cli import main
+from titanic_mlops.cli.main import main
+from titanic_mlops.domain.records import PromotionEvent
+from titanic_mlops.stores import history
 
 pytestmark = pytest.mark.slow
 
@@ -57,10 +58,11 @@ def test_the_loop_retrains_on_concept_drift_and_the_api_follows(loop_env: Loop) 
     # Bad feedback never reaches training: a label outside 0/1 is refused at the door ...
     rejected = httpx.post(f"{loop.url}/feedback", json={"prediction_id": 1, "survived": 2}, timeout=10)
     assert rejected.status_code == 422
-    # ... and rows the API accepts but the data contract refuses (SibSp 20 > 10) stop retraining.
-    send(loop, "concept", seed=9, rows=60, SibSp=20)
+    # ... and rows the API accepts but the data contract refuses (no port of embarkation, far
+    # past the 1% null budget of Embarked) stop retraining.
+    send(loop, "concept", seed=9, rows=60, Embarked=None)
     refused = cli_json("retrain", *workspace, "--trigger", "drift")
-    assert refused["promoted"] is False and "SibSp" in refused["reason"], refused
+    assert refused["promoted"] is False and "Embarked" in refused["reason"], refused
     assert not list((loop.work / "data/feedback").glob("*.csv"))
     assert served_version(loop.url) == champion
 
@@ -69,11 +71,11 @@ def test_the_loop_retrains_on_concept_drift_and_the_api_follows(loop_env: Loop) 
     assert len(list((loop.work / "data/feedback").glob("*.csv"))) == 1
 
     events = history.read(loop.state / "history.jsonl")
-    kinds = [(e["event"], e.get("trigger")) for e in events]
+    kinds = [(e.event, getattr(e, "trigger", None)) for e in events]
     assert ("monitoring", "drift") in kinds and ("retraining_refused", "drift") in kinds
     assert ("retraining", "drift") in kinds and ("promotion", "drift") in kinds
-    promotion = [e for e in events if e["event"] == "promotion" and e["trigger"] == "drift"][-1]
-    assert promotion["promoted"] and "recent" in promotion["metrics"]
+    promotion = [e for e in events if isinstance(e, PromotionEvent) and e.trigger == "drift"][-1]
+    assert promotion.promoted and "recent" in promotion.metrics
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["status", "--json"]) == 0

@@ -1,4 +1,4 @@
-"""The champion of the trained workspace, scored through the shared prediction path."""
+"""The champion of the trained workspace, scored through the scoring service (the API's path)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,37 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import Workspace
-from titanic_mlops import feature_store, prediction
-from titanic_mlops.registry import CHAMPION, Registry
-from titanic_mlops.settings import Settings
+from tests.support.workspace import Workspace
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config.settings import Settings
+from titanic_mlops.domain.versions import CHAMPION
+from titanic_mlops.services import scoring
+from titanic_mlops.services.deployment import Deployment
 
 Predict = Callable[[list[dict[str, Any]]], np.ndarray]
 
 
+def deployment_for(ws: Workspace) -> Deployment:
+    return Deployment(Settings(state_dir=ws.state, feature_repo=ws.repo))
+
+
 def registry_for(ws: Workspace) -> Registry:
-    settings = Settings(state_dir=ws.state)
-    return Registry(settings.resolved_tracking_uri, settings.resolved_artifact_root, settings.model_name)
+    return deployment_for(ws).registry()
 
 
 @pytest.fixture(scope="session")
-def champion(trained_workspace: Workspace) -> prediction.LoadedModel:
+def champion(trained_workspace: Workspace) -> scoring.LoadedModel:
     registry = registry_for(trained_workspace)
-    return prediction.load_model(registry, registry.require(CHAMPION), "sklearn")
+    return scoring.load_model(registry, registry.require(CHAMPION), "sklearn")
 
 
 @pytest.fixture(scope="session")
-def predict(trained_workspace: Workspace, champion: prediction.LoadedModel) -> Predict:
-    store = feature_store.open_store(trained_workspace.repo, trained_workspace.state)
+def predict(trained_workspace: Workspace, champion: scoring.LoadedModel) -> Predict:
+    deployment = deployment_for(trained_workspace)
+    sizes = deployment.ticket_sizes(deployment.feature_store())
 
     def run(records: list[dict[str, Any]]) -> np.ndarray:
-        raw = prediction.records_frame(records)
-        scored = prediction.score(raw, champion, lambda t: feature_store.online_ticket_group_sizes(store, t))
-        return scored.probability
+        return scoring.score_records(records, champion, sizes).probability
 
     return run
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import Workspace
 from tests.model.conftest import Predict, passenger
+from tests.support.workspace import Workspace
 
 
 def test_minimum_functionality_first_class_woman_survives_third_class_man_does_not(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,9 +16,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.samples import PASSENGER as PASSENGER  # re-exported for the serving tests
-from titanic_mlops.registry import Registry
-from titanic_mlops.settings import Settings
+from tests.support.net import free_port
+from tests.support.samples import PASSENGER as PASSENGER  # re-exported for the serving tests
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token-7f3a"
@@ -116,12 +116,6 @@ def client(serving_state: ServingState, tmp_path_factory: pytest.TempPathFactory
     with TestClient(app) as test_client:
         wait_ready(test_client.get)
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Workspace
+from tests.support.workspace import Workspace
 
 PASSENGER = {
     "PassengerId": 893,

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from titanic_mlops import monitoring_state, prediction_log, request_features
+from tests.support.samples import cycle
+from titanic_mlops.services import scoring
+from titanic_mlops.stores import file_monitoring
 
 from .conftest import ADMIN_TOKEN, PASSENGER, ROOT, ServingState, wait_ready
 
@@ -72,7 +74,7 @@ def test_feedback_by_prediction_id_and_by_passenger_id(
         "/feedback", json=[{"prediction_id": pid, "survived": 1}, {"prediction_id": 10**9, "survived": 0}]
     )
     assert batch.status_code == 200 and batch.json()["missing"] == [1]
-    log = prediction_log.open_log(str(client.app.state.runtime.settings.resolved_prediction_log_url))  # type: ignore[attr-defined]
+    log = client.app.state.runtime.deployment.prediction_log()  # type: ignore[attr-defined]
     try:
         labelled = log.labelled()
     finally:
@@ -148,20 +150,14 @@ def test_metrics_export_every_name_the_architecture_lists(
 
 
 def test_metrics_carry_the_latest_monitoring_cycle(client: TestClient, serving_state: ServingState) -> None:
-    result = {
-        "drift_share": 0.4,
-        "drift_detected": True,
-        "drifted_columns": 4,
-        "live_accuracy": 0.81,
-        "time": 1.7e9,
-    }
-    store = monitoring_state.FileMonitoringStore(serving_state.state / "monitoring")
+    result = cycle(drift_share=0.4, drift_detected=True, drifted_columns=4, live_accuracy=0.81, time=1.7e9)
+    store = file_monitoring.FileMonitoringStore(serving_state.state / "monitoring")
     before = store.policy()
     store.record(result, replace(before, cursor=before.cursor + 1), before)
     try:
         text = client.get("/metrics").text
     finally:
-        for name in (monitoring_state.POLICY, monitoring_state.LATEST, monitoring_state.CYCLES):
+        for name in (file_monitoring.POLICY, file_monitoring.LATEST, file_monitoring.CYCLES):
             (store.directory / name).unlink()
     for line in (
         "titanic_drift_share 0.4",
@@ -200,7 +196,7 @@ def test_a_bug_is_a_logged_json_500_with_a_request_id(
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(request_features, "score_records", broken)
+        monkeypatch.setattr(scoring, "score_records", broken)
         response = c.post("/predict", json={"instances": [PASSENGER]})
         assert response.status_code == 500
         assert response.json()["detail"] == "internal server error"

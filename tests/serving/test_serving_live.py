@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from titanic_mlops import dataset, features, onnx_model, training
-from titanic_mlops.registry import CHAMPION, ModelRef, Registry
+from titanic_mlops.adapters import onnx_graph as onnx_model
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.domain import dataset, features, training
+from titanic_mlops.domain.versions import CHAMPION, ModelRef
 
 from .conftest import ADMIN_TOKEN, PASSENGER, LiveServer, ServingState, make_serving_state
 
@@ -28,19 +30,19 @@ pytestmark = pytest.mark.slow
 def register_refit(registry: Registry, workspace: Any, tmp: Path, c: float) -> ModelRef:
     """A second registered version: logistic regression refit on the holdout, logged as training does."""
     holdout = pd.read_parquet(workspace.path("data/holdout/holdout.parquet"))
-    x, y = dataset.xy(holdout)
-    pipeline = training.build_pipeline(LogisticRegression(C=c, max_iter=2000)).fit(x, y)
+    inputs, labels = dataset.inputs_and_labels(holdout)
+    pipeline = training.build_pipeline(LogisticRegression(C=c, max_iter=2000)).fit(inputs, labels)
     artifacts = tmp / f"evaluation-{c}"
     artifacts.mkdir()
     (artifacts / "note.txt").write_text("refit for a serving test\n")
     return registry.log_candidate(
         pipeline,
         onnx_model.to_onnx(pipeline),
-        x,
+        inputs,
         params={"family": "logistic_regression", "model.C": c},
         metrics={"holdout_accuracy": 0.8},
         artifacts=artifacts,
-        tags={"feature_names": ",".join(features.MODEL_FEATURES)},
+        tags={"feature_names": ",".join(features.MODEL_INPUTS)},
     )
 
 

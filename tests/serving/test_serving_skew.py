@@ -1,5 +1,5 @@
-"""The skew test: for every known passenger, the vector /predict builds from the full record equals
-the batch path's vector and the Feast online store's vector for that PassengerId."""
+"""The skew test: for every known passenger, the inputs /predict builds from the full record equal
+the batch path's, the Feast offline source's and the online store's for that PassengerId."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from titanic_mlops import feature_store, features, ingest, prediction, request_features
-from titanic_mlops.registry import CHAMPION
+from titanic_mlops.adapters import feast_store
+from titanic_mlops.domain import features
+from titanic_mlops.domain.ingest import type_columns
+from titanic_mlops.domain.versions import CHAMPION
+from titanic_mlops.services import ingest, scoring
+from titanic_mlops.services.deployment import Deployment
 
 from .conftest import ServingState
 
@@ -23,37 +27,34 @@ def known_passengers(workspace: Any) -> pd.DataFrame:
     return pd.concat([train, test], ignore_index=True)
 
 
-def test_request_batch_and_online_vectors_are_equal_for_every_passenger(
+def test_request_batch_and_online_inputs_are_equal_for_every_passenger(
     trained_workspace: Any, serving_state: ServingState
 ) -> None:
     from serving.schemas import Passenger
 
     passengers = known_passengers(trained_workspace)
     assert len(passengers) == 1309
-    settings = serving_state.settings()
-    store = feature_store.open_store(settings.feature_repo, settings.state)
-    sizes = request_features.TicketSizes(lambda t: feature_store.online_ticket_group_sizes(store, t))
-
+    deployment = Deployment(serving_state.settings())
+    store = deployment.feature_store()
+    sizes = deployment.ticket_sizes(store)
     records = [
         Passenger.model_validate({k: (None if pd.isna(v) else v) for k, v in row.items()}).model_dump()
         for row in passengers.astype(object).to_dict("records")
     ]
-    group = sizes.sizes([str(r["Ticket"]) for r in records])
-    request = request_features.vectors_frame(
-        [request_features.record_vector(r, g) for r, g in zip(records, group, strict=True)]
-    )
-    batch = prediction.model_inputs(prediction.records_frame(records), sizes)
-    ids = passengers["PassengerId"].astype(int).tolist()
-    online = features.model_frame(feature_store.online_passenger_features(store, ids)).reset_index(drop=True)
-
-    assert list(request.columns) == list(features.MODEL_FEATURES)
-    pd.testing.assert_frame_equal(request, batch)
-    pd.testing.assert_frame_equal(request, online)
-
     registry = serving_state.registry()
-    champion = registry.require(CHAMPION)
-    model = prediction.load_model(registry, champion, "onnx")
-    assert (model.probabilities(request) == model.probabilities(online)).all()
-    assert isinstance(model.scorer, request_features.ColumnScorer)
-    scored = request_features.score_records(records, model, sizes)
-    assert (scored.probability == model.probabilities(online)).all()  # the columnar path /predict runs
+    model = scoring.load_model(registry, registry.require(CHAMPION), "onnx")
+
+    request = scoring.score_records(records, model, sizes)
+    batch = scoring.score_frame(type_columns(passengers.astype("string"), labelled=False), model, sizes)
+    ids = passengers["PassengerId"].astype(int).tolist()
+    online = features.coerce_inputs(feast_store.online_passenger_features(store, ids))
+    offline = pd.read_parquet(trained_workspace.layout.passengers).sort_values("passenger_id")
+
+    frame = features.inputs_frame(request.inputs)
+    assert list(frame.columns) == list(features.MODEL_INPUTS)
+    pd.testing.assert_frame_equal(frame, features.inputs_frame(batch.inputs))
+    pd.testing.assert_frame_equal(frame, online)
+    pd.testing.assert_frame_equal(frame, features.coerce_inputs(offline.reset_index(drop=True)))
+    stored = scoring.score_stored(ids, store, model)
+    assert (request.probability == stored.probability).all()
+    assert (request.probability == batch.probability).all()

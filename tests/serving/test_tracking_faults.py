@@ -20,10 +20,12 @@ import requests
 from fastapi.testclient import TestClient
 from mlflow.exceptions import MlflowException
 
-from titanic_mlops.registry import ModelRef, Registry, TrackingUnavailable, unavailable
-from titanic_mlops.serving_model import ModelHolder
+from tests.support.net import free_port
+from titanic_mlops.adapters.mlflow.registry import Registry, TrackingUnavailable, unavailable
+from titanic_mlops.domain.versions import ModelRef
+from titanic_mlops.services.served_model import AliasFollower
 
-from .conftest import ADMIN_TOKEN, PASSENGER, ServingState, free_port
+from .conftest import ADMIN_TOKEN, PASSENGER, ServingState
 
 
 def wrapped(cause: BaseException) -> MlflowException:
@@ -154,18 +156,18 @@ class FlakyRegistry(Registry):
 
 def test_an_outage_is_an_error_logged_once_and_never_a_refusal(caplog: pytest.LogCaptureFixture) -> None:
     registry = FlakyRegistry()
-    holder = ModelHolder(registry, "onnx")
-    with caplog.at_level(logging.DEBUG, logger="titanic_mlops.serving_model"):
-        assert [holder.refresh() for _ in range(3)] == ["error"] * 3
+    follower = AliasFollower(registry, "onnx")
+    with caplog.at_level(logging.DEBUG, logger="titanic_mlops.services.served_model"):
+        assert [follower.follow(None).result for _ in range(3)] == ["error"] * 3
         registry.mode = "dies"  # the probe passes, then the download fails on the connection
-        assert holder.refresh() == "error"
-        assert holder.refresh(force=True) == "error"
-    assert holder.current is None
-    assert holder.refused is None, "a version must not be refused because the server was down"
+        assert follower.follow(None).result == "error"
+        followed = follower.follow(None, force=True)
+    assert (followed.result, followed.model) == ("error", None)
+    assert follower.refused is None, "a version must not be refused because the server was down"
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "tracking server unavailable" in warnings[0].getMessage()
     assert warnings[0].exc_info is None  # one line, no traceback
-    assert holder.unavailable_since is not None
+    assert follower.unavailable_since is not None
 
 
 def test_the_end_of_an_outage_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -174,12 +176,12 @@ def test_the_end_of_an_outage_is_logged(caplog: pytest.LogCaptureFixture) -> Non
             return None  # back, and no champion yet
 
     registry = Recovering()
-    holder = ModelHolder(registry, "onnx")
-    assert holder.refresh() == "error"
+    follower = AliasFollower(registry, "onnx")
+    assert follower.follow(None).result == "error"
     registry.mode = "up"
-    with caplog.at_level(logging.INFO, logger="titanic_mlops.serving_model"):
-        assert holder.refresh() == "unchanged"
-    assert holder.unavailable_since is None
+    with caplog.at_level(logging.INFO, logger="titanic_mlops.services.served_model"):
+        assert follower.follow(None).result == "unchanged"
+    assert follower.unavailable_since is None
     assert any("answers again" in r.getMessage() for r in caplog.records)
 
 

@@ -1,0 +1,84 @@
+"""What a request needs, in one place: the deployment, the metrics, the log, and what is ready.
+
+`ready` (the checked model and the online features it scores with) is one frozen value,
+replaced in one assignment on a swap: a request reads it once and keeps that reference, so it
+never sees half of a swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from serving.metrics import Metrics
+from titanic_mlops.services.deployment import Deployment
+from titanic_mlops.services.served_model import AliasFollower, ReloadResult, ServingModel
+from titanic_mlops.services.ticket_sizes import TicketSizes
+from titanic_mlops.stores.interfaces import PredictionLog
+
+logger = logging.getLogger("serving")
+
+
+@dataclass(frozen=True)
+class OnlineFeatures:
+    """The Feast store (vectors by PassengerId) and its cached ticket group sizes."""
+
+    store: Any
+    tickets: TicketSizes
+
+
+@dataclass(frozen=True)
+class Ready:
+    model: ServingModel
+    online: OnlineFeatures
+
+
+@dataclass
+class Runtime:
+    deployment: Deployment
+    metrics: Metrics
+    follower: AliasFollower
+    log: PredictionLog
+    online: OnlineFeatures | None = None
+    ready: Ready | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def open_online(self) -> None:
+        store = self.deployment.feature_store()
+        self.online = OnlineFeatures(store, self.deployment.ticket_sizes(store))
+
+    def reload(self, force: bool = False) -> ReloadResult:
+        """One alias poll; a new checked version replaces `ready` in one assignment."""
+        current = self.ready.model if self.ready is not None else None
+        try:
+            followed = self.follower.follow(current, force=force)
+        except Exception:
+            self.metrics.reloads.labels(result="error").inc()
+            raise
+        self.metrics.reloads.labels(result=followed.result).inc()
+        online = self.online
+        if online is not None:
+            online.tickets.clear()  # the store may have been re-materialized with the new model
+        if followed.result == "swapped" and followed.model is not None and online is not None:
+            self.ready = Ready(followed.model, online)
+            ref = followed.model.model.ref
+            self.metrics.served(ref.name, ref.version, ref.run_id, followed.model.model.loaded_at)
+        return followed.result
+
+    async def follow_alias(self) -> None:
+        """Warm up (the online store, then the champion), then poll the alias until shutdown."""
+        interval = self.deployment.settings.reload_interval_seconds
+        while self.online is None:
+            try:
+                await asyncio.to_thread(self.open_online)
+            except Exception:
+                logger.exception("cannot open the feature store; retrying")
+                await asyncio.sleep(interval)
+        while True:
+            try:
+                await asyncio.to_thread(self.reload)
+            except Exception:
+                logger.exception("alias poll failed; the current model keeps serving")
+            await asyncio.sleep(interval)

@@ -1,0 +1,198 @@
+"""The Evidently 0.7 adapter: the only module that imports Evidently.
+
+One cycle gives two reports: data drift per model input plus prediction drift plus data quality
+(current window vs the training reference), and classification quality on the rows whose ground
+truth has arrived. Both become snapshots in a local Evidently workspace (one project per model,
+what `evidently ui` shows) and standalone HTML files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from titanic_mlops.domain import features
+from titanic_mlops.domain.monitoring_data import LABEL, PREDICTION, PROBABILITY
+from titanic_mlops.domain.params import MonitorParams
+from titanic_mlops.domain.schema import THRESHOLD
+
+# Forced, so a drift score always means a p-value whatever the sample sizes (Evidently would
+# switch to distances above 1,000 reference rows, and the threshold would change meaning).
+NUM_METHOD = "ks"
+CAT_METHOD = "chisquare"
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    share: float
+    drifted_columns: list[str]
+    scores: dict[str, float]
+    prediction_score: float | None
+    prediction_drifted: bool
+    labelled_rows: int
+    accuracy: float | None
+    snapshots: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "drift_share": round(self.share, 4),
+            "drifted_columns": self.drifted_columns,
+            "column_p_values": {k: round(v, 6) for k, v in self.scores.items()},
+            "prediction_drift_p_value": self.prediction_score,
+            "prediction_drifted": self.prediction_drifted,
+            "labelled_rows": self.labelled_rows,
+            "live_accuracy": self.accuracy,
+        }
+
+
+def analyse(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    params: MonitorParams,
+    labelled: pd.DataFrame | None = None,
+    full: bool = True,
+) -> DriftResult:
+    """Model inputs (+ `probability`) of the window vs the reference; `labelled` adds `label`,
+    `prediction`, `probability` rows for classification quality.
+
+    `full=False` computes only the per-column tests (the same p-values, so the same decision)
+    without the dataset-level drift table, data summary and classification report: for benchmarks.
+    """
+    from evidently import Report
+
+    columns = list(features.MODEL_INPUTS)
+    with_prediction = PROBABILITY in current.columns and PROBABILITY in reference.columns
+    keep = [*columns, PROBABILITY] if with_prediction else columns
+    snapshot = Report(_drift_metrics(columns, with_prediction, params, full)).run(
+        _dataset(current[keep], with_prediction), _dataset(reference[keep], with_prediction)
+    )
+    scores = _value_drift_scores(snapshot.dict())
+    drifted = [c for c in columns if scores.get(c, 1.0) < params.column_drift_p_value]
+    prediction_score = scores.get(PROBABILITY)
+    snapshots = {"drift": snapshot}
+    accuracy = None
+    rows = 0 if labelled is None else len(labelled)
+    if labelled is not None and rows:
+        accuracy = float((labelled[PREDICTION].astype(int) == labelled[LABEL].astype(int)).mean())
+        if full and labelled[LABEL].nunique() == 2:
+            snapshots["classification"] = _classification(labelled, reference)
+    return DriftResult(
+        share=len(drifted) / len(columns),
+        drifted_columns=drifted,
+        scores={c: scores[c] for c in columns if c in scores},
+        prediction_score=None if prediction_score is None else round(prediction_score, 6),
+        prediction_drifted=prediction_score is not None and prediction_score < params.column_drift_p_value,
+        labelled_rows=rows,
+        accuracy=accuracy,
+        snapshots=snapshots,
+    )
+
+
+def _drift_metrics(columns: list[str], with_prediction: bool, params: MonitorParams, full: bool) -> list[Any]:
+    """The drift preset (or, for benchmarks, only the per-column tests), prediction drift, a summary."""
+    from evidently.metrics import ValueDrift
+    from evidently.presets import DataDriftPreset, DataSummaryPreset
+
+    threshold = params.column_drift_p_value
+    metrics: list[Any]
+    if full:
+        metrics = [
+            DataDriftPreset(
+                columns=columns,
+                drift_share=params.drift_share_threshold,
+                num_method=NUM_METHOD,
+                cat_method=CAT_METHOD,
+                threshold=threshold,
+            )
+        ]
+    else:
+        metrics = [ValueDrift(column=c, method=_method(c), threshold=threshold) for c in columns]
+    if with_prediction:
+        metrics.append(ValueDrift(column=PROBABILITY, method=NUM_METHOD, threshold=threshold))
+    if full:
+        metrics.append(DataSummaryPreset())
+    return metrics
+
+
+def save(result: DriftResult, workspace: Path, project: str, html_dir: Path, stamp: str) -> dict[str, str]:
+    """Add each snapshot to the Evidently workspace project and write it as HTML; returns paths."""
+    from evidently.ui.workspace import Workspace
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(str(workspace))
+    found = list(ws.search_project(project))
+    target = found[0] if found else _create_project(ws, project)
+    paths: dict[str, str] = {}
+    for name, snapshot in result.snapshots.items():
+        ws.add_run(target.id, snapshot, include_data=False, name=f"{stamp} {name}")
+        html = html_dir / f"{stamp}-{name}.html"
+        snapshot.save_html(str(html))
+        paths[name] = str(html)
+    return paths
+
+
+def _create_project(ws: Any, name: str) -> Any:
+    """A project per model, with a dashboard tab of the two series the policy watches."""
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import line_plot_panel
+
+    target = ws.create_project(name, description=f"monitoring of model {name}")
+    share = PanelMetric(legend="share", metric="DriftedColumnsCount", metric_labels={"value_type": "share"})
+    accuracy = PanelMetric(legend="accuracy", metric="Accuracy")
+    target.dashboard.add_panel(
+        line_plot_panel("Share of drifted columns", [share], size="half"), tab="Monitoring"
+    )
+    target.dashboard.add_panel(line_plot_panel("Live accuracy", [accuracy], size="half"), tab="Monitoring")
+    return target
+
+
+def _method(column: str) -> str:
+    return NUM_METHOD if column in features.NUMERIC else CAT_METHOD
+
+
+def _dataset(frame: pd.DataFrame, with_prediction: bool) -> Any:
+    from evidently import DataDefinition, Dataset
+
+    numeric = list(features.NUMERIC) + ([PROBABILITY] if with_prediction else [])
+    definition = DataDefinition(numerical_columns=numeric, categorical_columns=list(features.CATEGORICAL))
+    return Dataset.from_pandas(frame.reset_index(drop=True), data_definition=definition)
+
+
+def _classification(labelled: pd.DataFrame, reference: pd.DataFrame) -> Any:
+    from evidently import BinaryClassification, DataDefinition, Dataset, Report
+    from evidently.presets import ClassificationPreset
+
+    definition = DataDefinition(
+        classification=[
+            BinaryClassification(target=LABEL, prediction_labels=PREDICTION, prediction_probas=PROBABILITY)
+        ]
+    )
+    current = labelled[[LABEL, PREDICTION, PROBABILITY]].astype({LABEL: int, PREDICTION: int})
+    ref = None
+    if {LABEL, PROBABILITY} <= set(reference.columns) and reference[LABEL].nunique() == 2:
+        ref_frame = pd.DataFrame(
+            {
+                LABEL: reference[LABEL].astype(int).to_numpy(),
+                PREDICTION: (reference[PROBABILITY].to_numpy() >= THRESHOLD).astype(int),
+                PROBABILITY: reference[PROBABILITY].to_numpy(dtype=np.float64),
+            }
+        )
+        ref = Dataset.from_pandas(ref_frame, data_definition=definition)
+    return Report([ClassificationPreset()]).run(
+        Dataset.from_pandas(current.reset_index(drop=True), data_definition=definition), ref
+    )
+
+
+def _value_drift_scores(payload: dict[str, Any]) -> dict[str, float]:
+    """Column -> drift score (a p-value with the forced methods) from the snapshot's metrics."""
+    scores: dict[str, float] = {}
+    for metric in payload.get("metrics", []):
+        config = metric.get("config", {})
+        if str(config.get("type", "")).endswith("ValueDrift") and "column" in config:
+            scores[str(config["column"])] = float(metric["value"])
+    return scores

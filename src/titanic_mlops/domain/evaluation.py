@@ -1,0 +1,138 @@
+"""Holdout metrics, slices and the baseline: what the gate and the reports are made of."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+from titanic_mlops.domain.schema import THRESHOLD
+
+SLICE_COLUMNS = ("sex", "pclass")
+
+
+class ProbabilisticModel(Protocol):
+    def predict_proba(self, x: pd.DataFrame) -> Any: ...
+
+
+class Metrics(BaseModel):
+    """Classification metrics at the decision threshold; ROC AUC only when both classes occur."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accuracy: float
+    f1: float
+    precision: float
+    recall: float
+    rows: int
+    roc_auc: float | None = None
+
+
+class EvaluationReport(BaseModel):
+    """One model on one labelled set: overall, per slice, and the women-survive baseline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    overall: Metrics
+    slices: dict[str, Metrics]
+    baseline: Metrics
+
+
+def predicted(probability: np.ndarray) -> np.ndarray:
+    """The served decision: survived when P(survived) reaches the threshold."""
+    return (np.asarray(probability) >= THRESHOLD).astype(int)
+
+
+def classification_metrics(y_true: np.ndarray, probability: np.ndarray) -> Metrics:
+    decided = predicted(probability)
+    roc_auc = roc_auc_score(y_true, probability) if len(np.unique(y_true)) == 2 else None
+    return Metrics(
+        accuracy=round(float(accuracy_score(y_true, decided)), 6),
+        f1=round(float(f1_score(y_true, decided, zero_division=0)), 6),
+        precision=round(float(precision_score(y_true, decided, zero_division=0)), 6),
+        recall=round(float(recall_score(y_true, decided, zero_division=0)), 6),
+        rows=len(y_true),
+        roc_auc=None if roc_auc is None else round(float(roc_auc), 6),
+    )
+
+
+def women_survive_baseline(frame: pd.DataFrame) -> np.ndarray:
+    """The classic rule of thumb every model must beat: every woman survives, no man does."""
+    return (frame["sex"].astype(str) == "female").astype(float).to_numpy()
+
+
+def slice_metrics(frame: pd.DataFrame, y_true: np.ndarray, probability: np.ndarray) -> dict[str, Metrics]:
+    """The same metrics per Sex and per Pclass, keyed 'sex=female', 'pclass=3', ..."""
+    out: dict[str, Metrics] = {}
+    for column in SLICE_COLUMNS:
+        values = frame[column].to_numpy()
+        for value in sorted(pd.unique(values), key=str):
+            mask = values == value
+            label = int(value) if isinstance(value, float) and value.is_integer() else value
+            out[f"{column}={label}"] = classification_metrics(y_true[mask], probability[mask])
+    return out
+
+
+def evaluate(model: ProbabilisticModel, inputs: pd.DataFrame, labels: np.ndarray) -> EvaluationReport:
+    """Everything the gate reads about one model on one labelled frame."""
+    probability = np.asarray(model.predict_proba(inputs))[:, 1]
+    return EvaluationReport(
+        overall=classification_metrics(labels, probability),
+        slices=slice_metrics(inputs, labels, probability),
+        baseline=classification_metrics(labels, women_survive_baseline(inputs)),
+    )
+
+
+def flat_metrics(report: EvaluationReport, prefix: str = "holdout") -> dict[str, float]:
+    """'holdout_accuracy', 'holdout_sex=female_accuracy', 'baseline_accuracy', ... for MLflow."""
+    flat = {f"{prefix}_{k}": v for k, v in _numbers(report.overall).items()}
+    for name, metrics in report.slices.items():
+        safe = name.replace("=", "_")
+        flat.update({f"{prefix}_{safe}_{k}": v for k, v in _numbers(metrics).items()})
+    flat.update({f"baseline_{k}": v for k, v in _numbers(report.baseline).items()})
+    return flat
+
+
+def roc_points(y_true: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
+    fpr, tpr, threshold = roc_curve(y_true, probability)
+    return pd.DataFrame({"fpr": fpr.round(6), "tpr": tpr.round(6), "threshold": threshold})
+
+
+def confusion(y_true: np.ndarray, probability: np.ndarray) -> list[list[int]]:
+    matrix = confusion_matrix(y_true, predicted(probability), labels=[0, 1])
+    return [[int(v) for v in row] for row in matrix]
+
+
+def permutation_importance_table(
+    model: Any, inputs: pd.DataFrame, labels: np.ndarray, seed: int
+) -> pd.DataFrame:
+    """Model-agnostic importance on the holdout: the drop in ROC AUC when a column is shuffled."""
+    from sklearn.inspection import permutation_importance
+
+    result = permutation_importance(
+        model, inputs, labels, scoring="roc_auc", n_repeats=5, random_state=seed, n_jobs=1
+    )
+    table = pd.DataFrame(
+        {
+            "feature": inputs.columns,
+            "importance": result.importances_mean.round(6),
+            "std": result.importances_std.round(6),
+        }
+    )
+    return table.sort_values(["importance", "feature"], ascending=[False, True])
+
+
+def _numbers(metrics: Metrics) -> dict[str, float]:
+    """The metrics MLflow logs: every rate that exists, not the row count."""
+    return {k: float(v) for k, v in metrics.model_dump(exclude={"rows"}).items() if v is not None}

@@ -1,0 +1,209 @@
+"""The one feature implementation: raw passenger columns -> the model inputs, for any number of rows.
+
+Every path calls the same column-wise functions: the feature stage feeds them a DataFrame's
+columns (`frame_columns`), the API feeds them the columns of a request's records
+(`records_columns`), batch scoring feeds them a chunk. Row features need only the passenger's own
+record; population features (how many passengers share a ticket, the fare per person) need
+everyone, so the feature stage counts them and Feast serves the group size by ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from titanic_mlops.domain import schema
+
+NUMERIC: Final = (
+    "pclass",
+    "age",
+    "sibsp",
+    "parch",
+    "fare",
+    "family_size",
+    "is_alone",
+    "has_cabin",
+    "ticket_group_size",
+    "fare_per_person",
+)
+CATEGORICAL: Final = ("sex", "embarked", "title", "deck")
+MODEL_INPUTS: Final = NUMERIC + CATEGORICAL
+POPULATION: Final = ("ticket_group_size", "fare_per_person")
+# The raw columns the model inputs are derived from (PassengerId only keys them).
+RAW_INPUTS: Final = ("Pclass", "Name", "Sex", "Age", "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked")
+# Columns Feast stores as Int64 (the model reads every numeric input as float64).
+INTEGER: Final = ("pclass", "sibsp", "parch", "family_size", "is_alone", "has_cabin", "ticket_group_size")
+ENTITY: Final = "passenger_id"
+TICKET: Final = "ticket"
+EVENT_TIMESTAMP: Final = "event_timestamp"
+UNKNOWN: Final = "U"
+
+# One array per column: float64 for numeric inputs (NaN for a gap), object (str) for categories.
+Columns = dict[str, np.ndarray]
+# Raw columns by Kaggle name; numbers may carry None/NaN gaps, text None.
+RawColumns = Mapping[str, Sequence[Any] | np.ndarray]
+
+_TITLE = re.compile(r",\s*([^.]+)\.")
+_TITLE_ALIASES: Final = {"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs", "Lady": "Mrs", "Dona": "Mrs"}
+_COMMON_TITLES: Final = frozenset({"Mr", "Mrs", "Miss", "Master"})
+_PORTS: Final = frozenset(str(v) for v in schema.ALLOWED_VALUES["Embarked"])
+# Above this many rows, text is mapped once per distinct value (names repeat in large batches).
+_DISTINCT_FROM: Final = 256
+
+
+def extract_title(name: str | None) -> str:
+    """'Braund, Mr. Owen Harris' -> 'Mr'; titles outside the common four become 'Rare'."""
+    if not isinstance(name, str):
+        return UNKNOWN
+    match = _TITLE.search(name)
+    if not match:
+        return UNKNOWN
+    title = _TITLE_ALIASES.get(match.group(1).strip(), match.group(1).strip())
+    return title if title in _COMMON_TITLES else "Rare"
+
+
+def extract_deck(cabin: str | None) -> str:
+    """The deck letter of the first cabin; 'U' when the cabin is unknown."""
+    if not isinstance(cabin, str) or not cabin.strip():
+        return UNKNOWN
+    letter = cabin.strip()[0].upper()
+    return letter if letter.isalpha() else UNKNOWN
+
+
+def _port(embarked: str | None) -> str:
+    return embarked if isinstance(embarked, str) and embarked in _PORTS else UNKNOWN
+
+
+def row_features(raw: RawColumns) -> Columns:
+    """Everything the passengers' own records tell: the model inputs but the population ones."""
+    sibsp, parch = _floats(raw["SibSp"]), _floats(raw["Parch"])
+    family = sibsp + parch + 1.0
+    cabin = raw["Cabin"]
+    return {
+        "pclass": _floats(raw["Pclass"]),
+        "age": _floats(raw["Age"]),
+        "sibsp": sibsp,
+        "parch": parch,
+        "fare": _floats(raw["Fare"]),
+        "family_size": family,
+        "is_alone": (family == 1.0).astype(np.float64),
+        "has_cabin": np.array([c is not None for c in cabin], dtype=np.float64),
+        "sex": _map_each(raw["Sex"], str),
+        "embarked": _map_each(raw["Embarked"], _port),
+        "title": _map_each(raw["Name"], extract_title),
+        "deck": _map_each(cabin, extract_deck),
+    }
+
+
+def with_population(rows: Columns, group_sizes: Sequence[float | None] | np.ndarray) -> Columns:
+    """Attach the ticket group size (1 for a ticket nobody else holds) and the fare per person."""
+    given = _floats(group_sizes)
+    size = np.trunc(np.maximum(np.where(np.isnan(given), 1.0, given), 1.0))
+    return {**rows, "ticket_group_size": size, "fare_per_person": rows["fare"] / size}
+
+
+def model_inputs(raw: RawColumns, group_sizes: Sequence[float | None] | np.ndarray) -> Columns:
+    """The model inputs, in `MODEL_INPUTS` order, from raw columns and the ticket group sizes."""
+    derived = with_population(row_features(raw), group_sizes)
+    return {name: derived[name] for name in MODEL_INPUTS}
+
+
+def records_columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Request records (Kaggle names) as raw columns; an absent key is a gap."""
+    return {column: [record.get(column) for record in records] for column in RAW_INPUTS}
+
+
+def frame_columns(raw: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A typed raw table's columns as arrays: floats with NaN gaps, text with None gaps."""
+    columns: dict[str, np.ndarray] = {}
+    for column in RAW_INPUTS:
+        values = raw[column]
+        if schema.RAW_DTYPES[column] == "string":
+            objects = values.astype("object").to_numpy()
+            objects[pd.isna(objects)] = None
+            columns[column] = objects
+        else:
+            columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return columns
+
+
+def inputs_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The exact frame the fitted pipeline takes, from model input columns."""
+    return pd.DataFrame({name: columns[name] for name in MODEL_INPUTS})
+
+
+def coerce_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Model inputs read back from a store (Feast, the prediction log): float64 numerics, str categories."""
+    out = pd.DataFrame(index=frame.index)
+    for column in NUMERIC:
+        out[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in CATEGORICAL:
+        values = frame[column].astype("object")
+        out[column] = values.where(values.notna(), UNKNOWN).astype(str)
+    return out
+
+
+def input_rows(columns: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One plain dict per row (what the prediction log stores); NaN stays NaN."""
+    names = list(MODEL_INPUTS)
+    values = [columns[name].tolist() for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def missing_counts(columns: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """Numeric model inputs that arrived empty, by input (for the serving metrics)."""
+    if not np.isnan(np.concatenate([columns[name] for name in NUMERIC])).any():
+        return {}  # the common case, in one pass
+    counts = {name: int(np.count_nonzero(np.isnan(columns[name]))) for name in NUMERIC}
+    return {name: n for name, n in counts.items() if n}
+
+
+def ticket_group_sizes(tickets: pd.Series) -> pd.DataFrame:
+    """How many known passengers travel on each ticket: the population the store serves."""
+    counts = tickets.astype(str).value_counts(sort=False)
+    return pd.DataFrame({TICKET: counts.index.astype(str), "ticket_group_size": counts.to_numpy()})
+
+
+def build_feature_table(passengers: pd.DataFrame, event_time: datetime) -> pd.DataFrame:
+    """The Feast offline source: one row per known passenger, its model inputs, keyed by id."""
+    raw = frame_columns(passengers)
+    tickets = pd.Series(raw["Ticket"], dtype=object).astype(str)
+    sizes = ticket_group_sizes(tickets).set_index(TICKET)["ticket_group_size"]
+    inputs = model_inputs(raw, tickets.map(sizes).to_numpy(np.float64))
+    table = pd.DataFrame(
+        {
+            ENTITY: passengers[schema.ID].astype("int64").to_numpy(),
+            TICKET: tickets.to_numpy(),
+            **{name: inputs[name] for name in MODEL_INPUTS},
+        }
+    )
+    table = table.astype(dict.fromkeys(INTEGER, "int64"))
+    table[EVENT_TIMESTAMP] = pd.Timestamp(event_time).tz_convert("UTC")
+    return table.sort_values(ENTITY, kind="stable").reset_index(drop=True)
+
+
+def build_ticket_table(feature_table: pd.DataFrame) -> pd.DataFrame:
+    """The ticket view's source: the group size by ticket, for requests that carry a record."""
+    table = ticket_group_sizes(feature_table[TICKET])
+    table[EVENT_TIMESTAMP] = feature_table[EVENT_TIMESTAMP].iloc[0]
+    return table.sort_values(TICKET, kind="stable").reset_index(drop=True)
+
+
+def _floats(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(np.float64, copy=False)
+    return np.array([np.nan if v is None or v is pd.NA else v for v in values], dtype=np.float64)
+
+
+def _map_each(values: Sequence[Any] | np.ndarray, fn: Callable[[Any], str]) -> np.ndarray:
+    """`fn` of every value as an object array; large inputs map each distinct value once."""
+    if len(values) <= _DISTINCT_FROM:
+        return np.array([fn(v) for v in values], dtype=object)
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    mapped = np.array([*(fn(v) for v in distinct), fn(None)], dtype=object)
+    return mapped[codes]  # -1 (a gap) picks fn(None), the last entry

@@ -1,0 +1,79 @@
+"""What changes the model: params.yaml as frozen models, so a typo in a key fails loudly.
+
+Each section is named after the stage (and CLI subcommand) that reads it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestParams(_Frozen):
+    min_rows: int = Field(gt=0)
+    max_rows: int = Field(gt=0)
+
+
+class ValidateParams(_Frozen):
+    """How many gaps a column may have; the bounds and allowed values are the schema's."""
+
+    max_null_fraction: dict[str, float]
+
+
+class FeatureParams(_Frozen):
+    event_timestamp: datetime
+
+
+class SplitParams(_Frozen):
+    seed: int
+    holdout_fraction: float = Field(gt=0.0, lt=0.5)
+
+
+class TrainParams(_Frozen):
+    seed: int
+    cv_folds: int = Field(ge=2)
+    primary_metric: Literal["roc_auc", "accuracy", "f1"]
+    candidates: dict[str, dict[str, list[float | int | str]]]
+
+    @model_validator(mode="after")
+    def _at_least_one_candidate(self) -> TrainParams:
+        if not self.candidates:
+            raise ValueError("train.candidates must name at least one model family")
+        return self
+
+
+class PromoteParams(_Frozen):
+    min_accuracy: float = Field(ge=0.0, le=1.0)
+    min_roc_auc: float = Field(ge=0.0, le=1.0)
+    beat_baseline: bool
+    non_inferiority_margin: float = Field(ge=0.0, le=1.0)
+    slice_min_accuracy: float = Field(ge=0.0, le=1.0)
+    slice_min_rows: int = Field(ge=1)
+
+
+class MonitorParams(_Frozen):
+    min_window_rows: int = Field(ge=1)
+    drift_share_threshold: float = Field(gt=0.0, le=1.0)
+    column_drift_p_value: float = Field(gt=0.0, lt=1.0)
+    consecutive_windows: int = Field(ge=1)
+    quality_floor: float = Field(ge=0.0, le=1.0)
+    min_labelled_rows: int = Field(ge=1)
+    cooldown_minutes: float = Field(ge=0.0)
+    feedback_holdout_fraction: float = Field(gt=0.0, lt=1.0)
+    min_feedback_rows: int = Field(ge=1)
+
+
+class Params(_Frozen):
+    ingest: IngestParams
+    validate_: ValidateParams = Field(alias="validate")
+    features: FeatureParams
+    split: SplitParams
+    train: TrainParams
+    promote: PromoteParams
+    monitor: MonitorParams | None = None

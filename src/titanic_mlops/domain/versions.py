@@ -1,0 +1,22 @@
+"""Registered model versions and the aliases the loop moves between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+CHAMPION: Final = "champion"
+CHALLENGER: Final = "challenger"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One registered version: the model's name, its version and the run that produced it."""
+
+    name: str
+    version: str
+    run_id: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"

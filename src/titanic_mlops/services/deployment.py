@@ -1,0 +1,90 @@
+"""The composition in one place: a deployment's stores and adapters, built from its settings.
+
+The CLI, the API, the flows and the benchmarks all ask a `Deployment` for the registry, the
+prediction log, the monitoring state, the promotion lock, the history and the feature store, so
+the profile (embedded or production) decides every one of them the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from titanic_mlops.adapters import feast_store
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config import profiles
+from titanic_mlops.config.layout import StateLayout
+from titanic_mlops.config.settings import Settings
+from titanic_mlops.services.ticket_sizes import TicketSizes
+from titanic_mlops.stores import factory
+from titanic_mlops.stores.interfaces import MonitoringStore, PredictionLog
+
+
+@dataclass(frozen=True)
+class Deployment:
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def state(self) -> StateLayout:
+        return self.settings.state_layout
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model_name
+
+    @property
+    def history_path(self) -> Path:
+        return self.settings.history_path
+
+    def registry(self, probe_timeout: float | None = None) -> Registry:
+        """The tracking store; `probe_timeout` for a poller that must not wait out retries."""
+        s = self.settings
+        return Registry(s.resolved_tracking_uri, s.resolved_artifact_root, s.model_name, probe_timeout)
+
+    def prediction_log(self, checkpoint_seconds: float | None = None) -> PredictionLog:
+        return factory.open_prediction_log(self.settings.resolved_prediction_log_url, checkpoint_seconds)
+
+    def monitoring_store(self) -> MonitoringStore:
+        return factory.open_monitoring_store(self.settings.resolved_monitoring_url, self.model_name)
+
+    def promotion_lock(self, timeout: float = factory.DEFAULT_LOCK_TIMEOUT_SECONDS) -> Any:
+        """One promotion at a time per model: held from reading the champion to moving it."""
+        return factory.open_lock(self.settings.resolved_lock_url).hold(
+            f"promotion-{self.model_name}", timeout
+        )
+
+    def feast_variables(self) -> dict[str, str]:
+        """What the Feast config file's ${VARIABLES} become: the profile's, then the environment."""
+        return {**profiles.FEAST_VARIABLES, **os.environ}
+
+    def feature_store(self, repo: Path | None = None) -> Any:
+        """The Feast store of `repo` (default: the settings' feature repo) for this profile."""
+        s = self.settings
+        config = s.resolved_feast_config
+        return feast_store.open_store(repo or s.feature_repo, s.state, config, self.feast_variables())
+
+    def ticket_sizes(self, store: Any) -> TicketSizes:
+        """Cached ticket group sizes from `store`'s online store."""
+        return TicketSizes(lambda tickets: list(feast_store.online_ticket_group_sizes(store, tickets)))
+
+
+@contextlib.contextmanager
+def opened_log(deployment: Deployment) -> Iterator[PredictionLog]:
+    log = deployment.prediction_log()
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+@contextlib.contextmanager
+def opened_monitoring(deployment: Deployment) -> Iterator[MonitoringStore]:
+    store = deployment.monitoring_store()
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,185 @@
+"""One retraining: labelled feedback -> a new batch -> `dvc repro` -> the gate (`titanic-mlops retrain`).
+
+It gathers the labelled rows logged since the last retraining, checks them (labels, the Great
+Expectations contract on the would-be training table, a minimum count), keeps a deterministic
+part apart as the gate's `recent` set, writes the rest as a new immutable batch
+`data/feedback/<timestamp>-<rows>.csv`, and runs the pipeline dvc.yaml defines (the only DAG)
+in the workspace, then pushes the data to the DVC remote. Bad feedback stops here, before
+training, with a `retraining_refused` event. The cursor (the last prediction id consumed) lives
+in the monitoring state, so it follows the profile.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from titanic_mlops import atomic
+from titanic_mlops.adapters import expectations
+from titanic_mlops.config.layout import VALIDATED, WorkspaceLayout
+from titanic_mlops.domain import feedback
+from titanic_mlops.domain.params import IngestParams, Params
+from titanic_mlops.domain.records import (
+    PromotionEvent,
+    RetrainingEvent,
+    RetrainingFailedEvent,
+    RetrainingOutcome,
+    RetrainingRefusedEvent,
+)
+from titanic_mlops.services.deployment import Deployment, opened_log, opened_monitoring
+from titanic_mlops.services.ingest import load_training_table, read_raw_csv
+from titanic_mlops.stores import history
+from titanic_mlops.stores.interfaces import MonitoringStore
+
+logger = logging.getLogger(__name__)
+
+
+class PipelineFailed(RuntimeError):
+    """`dvc` exited non-zero; the log file says why."""
+
+
+def gather(deployment: Deployment, after_id: int) -> pd.DataFrame:
+    with opened_log(deployment) as log:
+        return log.labelled(after_id=after_id)
+
+
+def contract_problems(workspace: WorkspaceLayout, batch: pd.DataFrame, params: Params) -> list[str]:
+    """The data contract on the batch alone and on the training table it would join."""
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "batch.csv"
+        batch.to_csv(staged, index=False)
+        typed = read_raw_csv(staged, labelled=True)  # exactly what `ingest` will read
+    current = load_training_table(workspace.raw_train, workspace.feedback_dir)
+    table = pd.concat([current, typed.assign(source="feedback")], ignore_index=True)
+    limits = IngestParams(min_rows=1, max_rows=params.ingest.max_rows)
+    own = expectations.validate_frame(typed, params.validate_, limits, labelled=True)
+    combined = expectations.validate_frame(table, params.validate_, params.ingest, labelled=True)
+    return list(dict.fromkeys(own.failures + combined.failures))
+
+
+def run_dvc(workspace: Path, args: list[str], log_path: Path, trigger: str) -> None:
+    """`dvc <args>` in the workspace, its output appended to `log_path`."""
+    scripts = str(Path(sys.executable).parent)  # dvc and the stages' `titanic-mlops` come from here
+    env = {**os.environ, "TITANIC_MLOPS_TRIGGER": trigger, "PATH": f"{scripts}:{os.environ.get('PATH', '')}"}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as out:
+        out.write(f"$ dvc {' '.join(args)}\n")
+        out.flush()
+        done = subprocess.run(
+            [f"{scripts}/dvc", *args], cwd=workspace, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if done.returncode != 0:
+        raise PipelineFailed(
+            f"dvc {' '.join(args)} failed in {workspace} (exit {done.returncode}); see {log_path}"
+        )
+
+
+def stage_inputs(workspace: WorkspaceLayout, parts: feedback.FeedbackSplit) -> Path:
+    """The gate's recent set (replaced) and a new batch file (never an edit of an old one)."""
+    atomic.write_parquet(workspace.recent, parts.recent)
+    batch_path = feedback.batch_path(workspace.feedback_dir, datetime.now(UTC), len(parts.batch))
+    with batch_path.open("x") as handle:
+        parts.batch.to_csv(handle, index=False)
+    return batch_path
+
+
+def retrain(deployment: Deployment, workspace: Path, params: Params, trigger: str) -> RetrainingOutcome:
+    """One retraining attempt; the outcome names the new version, if any, and the gate's decision."""
+    monitor = params.monitor
+    if monitor is None:
+        raise ValueError("params.yaml has no monitor: section")
+    layout = WorkspaceLayout(workspace)
+    with opened_monitoring(deployment) as store:
+        labelled = gather(deployment, store.retraining_cursor())
+        problems = feedback.label_problems(labelled, monitor.min_feedback_rows)
+        parts = feedback.split(labelled, monitor.feedback_holdout_fraction) if len(labelled) else None
+        if parts is not None and not problems:
+            problems = contract_problems(layout, parts.batch, params)
+        if problems or parts is None:
+            return _refuse(deployment, problems, parts, len(labelled), store, trigger)
+        outcome = _train_on(deployment, layout, parts, trigger)
+        if outcome.new_version is not None:
+            store.save_retraining_cursor(parts.last_prediction_id)
+    if outcome.new_version is not None:
+        event = RetrainingEvent(
+            trigger=trigger,
+            rows=len(parts.batch),
+            recent_rows=len(parts.recent),
+            prediction_ids=[parts.first_prediction_id, parts.last_prediction_id],
+            **outcome.model_dump(),
+        )
+        history.append(deployment.history_path, event)
+        logger.info("retraining: version %s %s", outcome.new_version, outcome.reason)
+    return outcome
+
+
+def _refuse(
+    deployment: Deployment,
+    problems: list[str],
+    parts: feedback.FeedbackSplit | None,
+    rows: int,
+    store: MonitoringStore,
+    trigger: str,
+) -> RetrainingOutcome:
+    """Record why; too few rows wait for more feedback, rows breaking the contract are skipped."""
+    skip = parts is not None and any("fewer than" not in p for p in problems)
+    if skip and parts is not None:
+        store.save_retraining_cursor(parts.last_prediction_id)
+    reason = "refused before training: " + "; ".join(problems)
+    skipped = [parts.first_prediction_id, parts.last_prediction_id] if skip and parts else None
+    event = RetrainingRefusedEvent(trigger=trigger, rows=rows, reason=reason, skipped_prediction_ids=skipped)
+    history.append(deployment.history_path, event)
+    logger.warning(reason)
+    return RetrainingOutcome(promoted=False, reason=reason)
+
+
+def _train_on(
+    deployment: Deployment, workspace: WorkspaceLayout, parts: feedback.FeedbackSplit, trigger: str
+) -> RetrainingOutcome:
+    """A new batch, `dvc repro` and `dvc push`; a failed pipeline moves the batch aside."""
+    batch_path = stage_inputs(workspace, parts)
+    logger.info(
+        "batch %s: %d rows; %d held back as recent", batch_path.name, len(parts.batch), len(parts.recent)
+    )
+    dvc_log = deployment.state.logs / f"retraining-{int(time.time())}.log"
+    try:
+        run_dvc(workspace.root, ["repro"], dvc_log, trigger)
+    except PipelineFailed as exc:
+        rejected = workspace.feedback_dir / "rejected"
+        rejected.mkdir(exist_ok=True)
+        batch_path.rename(rejected / batch_path.name)  # ingest reads only data/feedback/*.csv
+        reason = f"pipeline failed, batch moved to data/feedback/rejected: {exc}"
+        history.append(
+            deployment.history_path,
+            RetrainingFailedEvent(trigger=trigger, reason=reason, batch=batch_path.name),
+        )
+        return RetrainingOutcome(promoted=False, reason=reason, batch=batch_path.name)
+    run_dvc(workspace.root, ["push", "-q"], dvc_log, trigger)
+    decision = PromotionEvent.model_validate_json(workspace.promotion.read_text())
+    return RetrainingOutcome(
+        promoted=decision.promoted,
+        reason=decision.reason,
+        new_version=decision.challenger_version,
+        batch=batch_path.name,
+        data_version=data_version(workspace),
+    )
+
+
+def data_version(workspace: WorkspaceLayout) -> str | None:
+    """The DVC hash of the validated training table, from dvc.lock."""
+    if not workspace.dvc_lock.exists():
+        return None
+    stages = yaml.safe_load(workspace.dvc_lock.read_text()).get("stages", {})
+    for out in stages.get("validate", {}).get("outs", []):
+        if out.get("path") == str(VALIDATED):
+            return str(out.get("md5"))
+    return None
