@@ -1,8 +1,11 @@
-"""`make up` / `make down`: the API and the three dashboards on the embedded state.
+"""`make up` / `make down`: the API, the three dashboards and the loop's worker on the embedded state.
 
 Each service runs in its own session with its pid in <state>/run/<name>.pid and its output in
-<state>/logs/<name>.log; `down` stops exactly the process groups those pid files name.
-Ports come from the environment (API_PORT, MLFLOW_PORT, EVIDENTLY_PORT, PREFECT_PORT).
+<state>/logs/<name>.log; `down` stops exactly the process groups those pid files name and says
+which. The worker (`titanic-mlops worker`: the scheduled `monitor` and the drift-triggered
+`retrain` Prefect deployments) starts once the Prefect server answers, pointed at it.
+Ports come from the environment (API_PORT, MLFLOW_PORT, EVIDENTLY_PORT, PREFECT_PORT); a port
+that is taken is reported with the process that holds it, when /proc tells.
 """
 
 from __future__ import annotations
@@ -68,6 +71,50 @@ def services(state: Path, workspace: Path) -> dict[str, tuple[list[str], int]]:
     }
 
 
+def worker_command(workspace: Path) -> list[str]:
+    return [str(BIN / "titanic-mlops"), "worker", "--workspace", str(workspace)]
+
+
+def prefect_port() -> int:
+    return int(os.environ.get("PREFECT_PORT", 4200))
+
+
+def links() -> dict[str, str]:
+    """Deep links into each UI: the view a newcomer wants first, not the landing page."""
+    port = {
+        name: int(os.environ.get(f"{name.upper()}_PORT", default))
+        for name, default in (("api", 8000), ("mlflow", 5000), ("evidently", 8001), ("prefect", 4200))
+    }
+    model = os.environ.get("TITANIC_MLOPS_MODEL_NAME", "titanic-survival")
+    return {
+        "API docs": f"http://127.0.0.1:{port['api']}/docs",
+        "MLflow model": f"http://127.0.0.1:{port['mlflow']}/#/models/{model}",
+        "MLflow runs": f"http://127.0.0.1:{port['mlflow']}/#/experiments",
+        "Evidently": f"http://127.0.0.1:{port['evidently']}/",
+        "Prefect runs": f"http://127.0.0.1:{port['prefect']}/runs",
+        "Prefect deployments": f"http://127.0.0.1:{port['prefect']}/deployments",
+        "Prefect automations": f"http://127.0.0.1:{port['prefect']}/automations",
+    }
+
+
+def port_owner(port: int) -> str:
+    """`pid 123 (prefect)` for the process listening on `port`, from /proc; '' when it cannot tell."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                if fd.readlink().name.removeprefix("socket:[").removesuffix("]") in inodes:
+                    cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    return f"pid {proc.name} ({cmd.strip()[:80]})"
+    return ""
+
+
 def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -97,7 +144,8 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
             print(f"  {name:<10} already running (pid {pid_file.read_text().strip()})")  # noqa: T201
             continue
         if listening(port):
-            print(f"  {name:<10} port {port} is taken by another process; not started")  # noqa: T201
+            owner = port_owner(port) or "another process"
+            print(f"  {name:<10} port {port} is taken by {owner}; not started")  # noqa: T201
             continue
         with (logs / f"{name}.log").open("a") as log:
             process = subprocess.Popen(
@@ -115,11 +163,43 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
         time.sleep(0.5)
     for name, port in pending.items():
         print(f"  {name:<10} not answering on {port} yet; see {logs / (name + '.log')}")  # noqa: T201
+    if not only or "worker" in only:
+        start_worker(run, logs, workspace, env)
+    for label, link in links().items():
+        print(f"  {label:<20} {link}")  # noqa: T201
     return 0
 
 
+def start_worker(run: Path, logs: Path, workspace: Path, env: dict[str, str]) -> None:
+    """The loop's worker, once the Prefect server answers (its deployments register there)."""
+    pid_file = run / "worker.pid"
+    if pid_file.exists() and _alive(int(pid_file.read_text())):
+        print(f"  {'worker':<10} already running (pid {pid_file.read_text().strip()})")  # noqa: T201
+        return
+    if not listening(prefect_port()):
+        print(f"  {'worker':<10} not started: no Prefect server on {prefect_port()}")  # noqa: T201
+        return
+    worker_env = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port()}/api"}
+    with (logs / "worker.log").open("a") as log:
+        process = subprocess.Popen(
+            worker_command(workspace),
+            cwd=workspace,
+            env=worker_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    pid_file.write_text(f"{process.pid}\n")
+    interval = env.get("TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS", "300")
+    print(f"  {'worker':<10} monitor every {interval} s, retrain on drift (log {logs / 'worker.log'})")  # noqa: T201
+
+
 def down(state: Path) -> int:
-    for pid_file in sorted((state / "run").glob("*.pid")):
+    """Stop every service a `make up` on this state started, the worker first (it uses the others)."""
+    pid_files = sorted((state / "run").glob("*.pid"), key=lambda p: (p.stem != "worker", p.stem))
+    if not pid_files:
+        print(f"  nothing to stop: no pid files in {state / 'run'}")  # noqa: T201
+    for pid_file in pid_files:
         pid = int(pid_file.read_text())
         if _alive(pid):
             with contextlib.suppress(ProcessLookupError):
@@ -131,7 +211,9 @@ def down(state: Path) -> int:
             else:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
-        print(f"  {pid_file.stem:<10} stopped (pid {pid})")  # noqa: T201
+            print(f"  {pid_file.stem:<10} stopped (pid {pid})")  # noqa: T201
+        else:
+            print(f"  {pid_file.stem:<10} was not running (stale pid {pid})")  # noqa: T201
         pid_file.unlink()
     return 0
 
@@ -159,7 +241,9 @@ def main() -> int:
         "--workspace", type=Path, default=Path.cwd(), help="where the API finds feature_repo/"
     )
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the ports")
-    parser.add_argument("--only", default="", help="comma-separated subset of api,mlflow,evidently,prefect")
+    parser.add_argument(
+        "--only", default="", help="comma-separated subset of api,mlflow,evidently,prefect,worker"
+    )
     args = parser.parse_args()
     state = args.state.resolve()
     if args.action == "down":

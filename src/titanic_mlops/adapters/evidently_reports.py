@@ -8,6 +8,8 @@ what `evidently ui` shows) and standalone HTML files.
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from titanic_mlops.domain import features
 from titanic_mlops.domain.monitoring_data import LABEL, PREDICTION, PROBABILITY
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.schema import THRESHOLD
+
+logger = logging.getLogger(__name__)
 
 # Forced, so a drift score always means a p-value whatever the sample sizes (Evidently would
 # switch to distances above 1,000 reference rows, and the threshold would change meaning).
@@ -118,22 +122,84 @@ def _drift_metrics(columns: list[str], with_prediction: bool, params: MonitorPar
     return metrics
 
 
-def save(result: DriftResult, workspace: Path, project: str, html_dir: Path, stamp: str) -> dict[str, str]:
-    """Add each snapshot to the Evidently workspace project and write it as HTML; returns paths."""
+def report_paths(html_dir: Path, stamp: str, names: list[str]) -> dict[str, str]:
+    """Where `save` writes each snapshot's HTML: known before anything is written."""
+    return {name: str(html_dir / f"{stamp}-{name}.html") for name in names}
+
+
+def save(
+    result: DriftResult,
+    workspace: Path,
+    project: str,
+    html_dir: Path,
+    stamp: str,
+    labels: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Add each snapshot to the Evidently workspace project and write it as HTML; returns their ids.
+
+    Called only once the cycle's record is written, so a refused (overlapping) cycle leaves no
+    snapshot. `labels` (model version, window ids, action) become the snapshot's metadata and
+    `key=value` tags. The HTML is written to a temporary file and renamed; a snapshot file in
+    the workspace that does not parse is moved to `<workspace>/quarantine/` with a warning, so
+    the UI keeps listing the rest; a failure here is logged, never raised (monitoring goes on).
+    """
+    html_dir.mkdir(parents=True, exist_ok=True)
+    ids: dict[str, str] = {}
+    try:
+        ws = _workspace(workspace)
+        found = list(ws.search_project(project))
+        target = found[0] if found else _create_project(ws, project)
+    except Exception as exc:
+        logger.warning("Evidently workspace %s unusable, snapshots not added: %s", workspace, exc)
+        target = None
+    paths = report_paths(html_dir, stamp, list(result.snapshots))
+    for name, snapshot in result.snapshots.items():
+        _label(snapshot, name, labels or {})
+        _write_html(snapshot, Path(paths[name]))
+        if target is not None:
+            try:
+                ids[name] = str(
+                    ws.add_run(target.id, snapshot, include_data=False, name=f"{stamp} {name}").id
+                )
+            except Exception as exc:
+                logger.warning("Evidently snapshot %s %s not added: %s", stamp, name, exc)
+    return ids
+
+
+def _label(snapshot: Any, name: str, labels: dict[str, str]) -> None:
+    """Tags and metadata on a finished snapshot (Evidently sets them only at `Report.run`)."""
+    snapshot._metadata = {**snapshot._metadata, **labels, "report": name}
+    snapshot._tags = [*snapshot._tags, *(f"{k}={v}" for k, v in labels.items())]
+
+
+def _write_html(snapshot: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    snapshot.save_html(str(tmp))
+    tmp.replace(path)
+
+
+def _workspace(workspace: Path) -> Any:
+    """The file workspace, after moving any snapshot file that does not parse into quarantine."""
     from evidently.ui.workspace import Workspace
 
     workspace.mkdir(parents=True, exist_ok=True)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(str(workspace))
-    found = list(ws.search_project(project))
-    target = found[0] if found else _create_project(ws, project)
-    paths: dict[str, str] = {}
-    for name, snapshot in result.snapshots.items():
-        ws.add_run(target.id, snapshot, include_data=False, name=f"{stamp} {name}")
-        html = html_dir / f"{stamp}-{name}.html"
-        snapshot.save_html(str(html))
-        paths[name] = str(html)
-    return paths
+    quarantine(workspace)
+    return Workspace(str(workspace))
+
+
+def quarantine(workspace: Path) -> list[Path]:
+    """Move unreadable snapshot files aside (`<workspace>/quarantine/`); returns where they went."""
+    moved: list[Path] = []
+    for path in sorted(workspace.glob("*/snapshots/*.json")):
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            target = workspace / "quarantine" / f"{path.parent.parent.name}-{path.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+            logger.warning("corrupt Evidently snapshot %s quarantined to %s: %s", path, target, exc)
+            moved.append(target)
+    return moved
 
 
 def _create_project(ws: Any, name: str) -> Any:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     dask_address: str | None = None
     # What started a pipeline run, recorded by the gate: `pipeline`, `drift` (a retraining), ...
     trigger: str = "pipeline"
+    # How often the `monitor` deployment (`titanic-mlops worker`) runs one cycle; 300 s locally.
+    monitor_interval_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("admin_token")
     @classmethod

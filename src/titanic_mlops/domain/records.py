@@ -70,6 +70,14 @@ class MonitoringEvent(_Record):
     window_ids: list[int] | None
 
 
+class FlowRunOrigin(_Record):
+    """What started a retraining run by the loop: the Prefect event and the two flow runs."""
+
+    event_id: str | None = None
+    monitor_flow_run_id: str | None = None
+    retrain_flow_run_id: str | None = None
+
+
 class RetrainingOutcome(_Record):
     """What one retraining attempt ended with (the retrain flow's result)."""
 
@@ -92,6 +100,7 @@ class RetrainingEvent(_Record):
     new_version: str | None = None
     batch: str | None = None
     data_version: str | None = None
+    origin: FlowRunOrigin | None = None
 
 
 class RetrainingRefusedEvent(_Record):
@@ -102,6 +111,7 @@ class RetrainingRefusedEvent(_Record):
     promoted: bool = False
     reason: str
     skipped_prediction_ids: list[int] | None = None
+    origin: FlowRunOrigin | None = None
 
 
 class RetrainingFailedEvent(_Record):
@@ -111,6 +121,7 @@ class RetrainingFailedEvent(_Record):
     promoted: bool = False
     reason: str
     batch: str
+    origin: FlowRunOrigin | None = None
 
 
 HistoryEvent = Annotated[

@@ -61,8 +61,22 @@ def reference(deployment: Deployment, workspace: WorkspaceLayout) -> tuple[pd.Da
     return scored, champion.version
 
 
+@dataclass(frozen=True)
+class Cycle:
+    """A recorded cycle and the ids of the Evidently snapshots it added (none when not judged)."""
+
+    result: CycleResult
+    snapshot_ids: dict[str, str]
+
+
 def run_cycle(deployment: Deployment, workspace: Path, params: MonitorParams) -> CycleResult:
     """One cycle, recorded in the monitoring state; a retrain verdict also lands in the history."""
+    return run_recorded_cycle(deployment, workspace, params).result
+
+
+def run_recorded_cycle(deployment: Deployment, workspace: Path, params: MonitorParams) -> Cycle:
+    """`run_cycle`, also naming its snapshots; they are written only after the record is won."""
+    report: evidently_reports.DriftResult | None = None
     with opened_monitoring(deployment) as store:
         before = store.policy()
         window = read_window(deployment, before.cursor)
@@ -70,8 +84,11 @@ def run_cycle(deployment: Deployment, workspace: Path, params: MonitorParams) ->
         if len(window.predictions) < params.min_window_rows:
             result, verdict = _wait(deployment, len(window.predictions), store.latest(), before, params, now)
         else:
-            result, verdict = _judge(deployment, WorkspaceLayout(workspace), window, before, params, now)
-        store.record(result, verdict.state, before)
+            result, verdict, report = _judge(
+                deployment, WorkspaceLayout(workspace), window, before, params, now
+            )
+        store.record(result, verdict.state, before)  # an overlapping cycle is refused here
+    ids = {} if report is None else _save_snapshots(deployment, report, result)
     if verdict.action == "retrain":
         event = MonitoringEvent(
             reason=verdict.reason,
@@ -81,7 +98,27 @@ def run_cycle(deployment: Deployment, workspace: Path, params: MonitorParams) ->
         )
         history.append(deployment.history_path, event)
     logger.info("monitor: %s (%s)", result.action, result.reason)
-    return result
+    return Cycle(result, ids)
+
+
+def _stamp(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _save_snapshots(
+    deployment: Deployment, report: evidently_reports.DriftResult, result: CycleResult
+) -> dict[str, str]:
+    """The cycle's Evidently snapshots, labelled with the model version, window and action."""
+    ids = result.window_ids or []
+    labels = {
+        "model_version": str(result.reference_version),
+        "window_ids": "-".join(str(i) for i in ids),
+        "action": result.action,
+    }
+    state = deployment.state
+    return evidently_reports.save(
+        report, state.evidently, deployment.model_name, state.reports, _stamp(result.time), labels
+    )
 
 
 def _wait(
@@ -115,7 +152,7 @@ def _judge(
     before: PolicyState,
     params: MonitorParams,
     now: float,
-) -> tuple[CycleResult, Verdict]:
+) -> tuple[CycleResult, Verdict, evidently_reports.DriftResult]:
     """Reports and the policy over one window; the verdict's state moves the cursor past it."""
     predictions = window.predictions
     last_id = int(predictions["id"].max())
@@ -126,9 +163,7 @@ def _judge(
     report = evidently_reports.analyse(ref, current, params, quality)
     stats = WindowStats(len(predictions), report.share, report.labelled_rows, report.accuracy)
     verdict = monitoring_policy.decide(stats, before, params, now)
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-    state = deployment.state
-    paths = evidently_reports.save(report, state.evidently, deployment.model_name, state.reports, stamp)
+    paths = evidently_reports.report_paths(deployment.state.reports, _stamp(now), list(report.snapshots))
     result = CycleResult(
         time=now,
         model_name=deployment.model_name,
@@ -147,4 +182,4 @@ def _judge(
         action=verdict.action,
         reason=verdict.reason,
     )
-    return result, replace(verdict, state=replace(verdict.state, cursor=last_id))
+    return result, replace(verdict, state=replace(verdict.state, cursor=last_id)), report

@@ -29,6 +29,7 @@ from titanic_mlops.config.layout import VALIDATED, WorkspaceLayout
 from titanic_mlops.domain import feedback
 from titanic_mlops.domain.params import IngestParams, Params
 from titanic_mlops.domain.records import (
+    FlowRunOrigin,
     PromotionEvent,
     RetrainingEvent,
     RetrainingFailedEvent,
@@ -92,8 +93,18 @@ def stage_inputs(workspace: WorkspaceLayout, parts: feedback.FeedbackSplit) -> P
     return batch_path
 
 
-def retrain(deployment: Deployment, workspace: Path, params: Params, trigger: str) -> RetrainingOutcome:
-    """One retraining attempt; the outcome names the new version, if any, and the gate's decision."""
+def retrain(
+    deployment: Deployment,
+    workspace: Path,
+    params: Params,
+    trigger: str,
+    origin: FlowRunOrigin | None = None,
+) -> RetrainingOutcome:
+    """One retraining attempt; the outcome names the new version, if any, and the gate's decision.
+
+    `origin` (the triggering event and flow runs, when the loop's deployments started it) is
+    recorded on whichever event the attempt ends with.
+    """
     monitor = params.monitor
     if monitor is None:
         raise ValueError("params.yaml has no monitor: section")
@@ -105,8 +116,8 @@ def retrain(deployment: Deployment, workspace: Path, params: Params, trigger: st
         if parts is not None and not problems:
             problems = contract_problems(layout, parts.batch, params)
         if problems or parts is None:
-            return _refuse(deployment, problems, parts, len(labelled), store, trigger)
-        outcome = _train_on(deployment, layout, parts, trigger)
+            return _refuse(deployment, problems, parts, len(labelled), store, trigger, origin)
+        outcome = _train_on(deployment, layout, parts, trigger, origin)
         if outcome.new_version is not None:
             store.save_retraining_cursor(parts.last_prediction_id)
     if outcome.new_version is not None:
@@ -115,6 +126,7 @@ def retrain(deployment: Deployment, workspace: Path, params: Params, trigger: st
             rows=len(parts.batch),
             recent_rows=len(parts.recent),
             prediction_ids=[parts.first_prediction_id, parts.last_prediction_id],
+            origin=origin,
             **outcome.model_dump(),
         )
         history.append(deployment.history_path, event)
@@ -129,6 +141,7 @@ def _refuse(
     rows: int,
     store: MonitoringStore,
     trigger: str,
+    origin: FlowRunOrigin | None = None,
 ) -> RetrainingOutcome:
     """Record why; too few rows wait for more feedback, rows breaking the contract are skipped."""
     skip = parts is not None and any("fewer than" not in p for p in problems)
@@ -136,14 +149,20 @@ def _refuse(
         store.save_retraining_cursor(parts.last_prediction_id)
     reason = "refused before training: " + "; ".join(problems)
     skipped = [parts.first_prediction_id, parts.last_prediction_id] if skip and parts else None
-    event = RetrainingRefusedEvent(trigger=trigger, rows=rows, reason=reason, skipped_prediction_ids=skipped)
+    event = RetrainingRefusedEvent(
+        trigger=trigger, rows=rows, reason=reason, skipped_prediction_ids=skipped, origin=origin
+    )
     history.append(deployment.history_path, event)
     logger.warning(reason)
     return RetrainingOutcome(promoted=False, reason=reason)
 
 
 def _train_on(
-    deployment: Deployment, workspace: WorkspaceLayout, parts: feedback.FeedbackSplit, trigger: str
+    deployment: Deployment,
+    workspace: WorkspaceLayout,
+    parts: feedback.FeedbackSplit,
+    trigger: str,
+    origin: FlowRunOrigin | None = None,
 ) -> RetrainingOutcome:
     """A new batch, `dvc repro` and `dvc push`; a failed pipeline moves the batch aside."""
     batch_path = stage_inputs(workspace, parts)
@@ -160,7 +179,7 @@ def _train_on(
         reason = f"pipeline failed, batch moved to data/feedback/rejected: {exc}"
         history.append(
             deployment.history_path,
-            RetrainingFailedEvent(trigger=trigger, reason=reason, batch=batch_path.name),
+            RetrainingFailedEvent(trigger=trigger, reason=reason, batch=batch_path.name, origin=origin),
         )
         return RetrainingOutcome(promoted=False, reason=reason, batch=batch_path.name)
     run_dvc(workspace.root, ["push", "-q"], dvc_log, trigger)

@@ -1,0 +1,61 @@
+"""`titanic-mlops worker`: the loop drives itself (the `monitor` and `retrain` Prefect deployments).
+
+Needs a running Prefect server (PREFECT_API_URL; `make up` starts one on 4200 and this worker
+beside it): a worker on a temporary server would schedule into a database that vanishes with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from titanic_mlops.cli.context import deployment
+from titanic_mlops.domain.errors import TitanicMlopsError
+
+EPILOG = """\
+environment:
+  PREFECT_API_URL                         the Prefect server (required), e.g. http://127.0.0.1:4200/api
+  TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS  seconds between monitoring cycles (default 300)
+  TITANIC_MLOPS_STATE_DIR                 the state the cycles and retrainings use (default .state)
+
+example:
+  PREFECT_API_URL=http://127.0.0.1:4200/api titanic-mlops worker --workspace .
+"""
+
+
+def _worker(args: argparse.Namespace) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise TitanicMlopsError("PREFECT_API_URL is not set; start a server (`make up`) and point at it")
+    workspace = args.workspace.resolve()
+    if not (workspace / "dvc.yaml").exists():
+        raise TitanicMlopsError(f"{workspace} has no dvc.yaml; pass the DVC workspace with --workspace")
+    current = deployment()
+    interval = args.interval or current.settings.monitor_interval_seconds
+    from monitoring.scheduled import monitor_deployment
+    from pipelines.retraining import retrain_deployment
+    from pipelines.worker import serve_deployments
+
+    serve_deployments(
+        monitor_deployment(workspace, interval), retrain_deployment(workspace, current.model_name)
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = "Serve the `monitor` (scheduled) and `retrain` (drift-triggered) Prefect deployments."
+    p = sub.add_parser(
+        "worker",
+        help=summary,
+        description=summary,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(handler=_worker)
+    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml) (default: .)")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="seconds between cycles (default: TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS, 300)",
+    )
