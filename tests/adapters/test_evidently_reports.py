@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +34,31 @@ def test_a_resample_does_not_drift_and_a_shift_does(reference: pd.DataFrame, tmp
     moved = drift.analyse(reference, shifted, PARAMS, full=False)
     assert calm.share < PARAMS.drift_share_threshold and calm.accuracy is None
     assert {"age", "fare", "pclass"} <= set(moved.drifted_columns)
-    paths = drift.save(calm, tmp_path / "evidently", "titanic-survival", tmp_path / "reports", "t1")
-    assert Path(paths["drift"]).stat().st_size > 10_000
-    assert any((tmp_path / "evidently").rglob("*.json"))
+    labels = {"model_version": "3", "window_ids": "1-150", "action": "none"}
+    ids = drift.save(calm, tmp_path / "evidently", "titanic-survival", tmp_path / "reports", "t1", labels)
+    html = drift.report_paths(tmp_path / "reports", "t1", ["drift"])["drift"]
+    assert Path(html).stat().st_size > 10_000
+    assert not list((tmp_path / "reports").glob(".*.tmp")), "the HTML is renamed into place"
+    (stored,) = (tmp_path / "evidently").glob(f"*/snapshots/{ids['drift']}.json")
+    snapshot = json.loads(stored.read_text())
+    assert {"model_version=3", "window_ids=1-150", "action=none"} <= set(snapshot["tags"])
+    assert snapshot["metadata"]["model_version"] == "3"
+
+
+def test_a_corrupt_snapshot_is_quarantined_and_the_next_save_goes_on(
+    reference: pd.DataFrame, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calm = drift.analyse(reference, reference.sample(150, random_state=3), PARAMS, full=False)
+    ws = tmp_path / "evidently"
+    first = drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t1")
+    (good,) = ws.glob(f"*/snapshots/{first['drift']}.json")
+    broken = good.with_name("00000000-0000-0000-0000-000000000000.json")
+    broken.write_text('{"truncated": ')
+    second = drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t2")
+    assert second["drift"] != first["drift"] and good.exists()
+    assert not broken.exists()
+    assert list((ws / "quarantine").glob("*.json"))
+    assert "quarantined" in caplog.text
 
 
 def test_labelled_rows_give_live_accuracy_and_a_classification_report(reference: pd.DataFrame) -> None:
