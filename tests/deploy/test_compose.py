@@ -237,3 +237,14 @@ def test_compose_refuses_to_start_without_the_secrets(
     result = _compose_config(docker_compose, repo, tmp_path, compose_text, env_example)
     assert result.returncode != 0
     assert "set it in .env" in result.stderr
+
+
+def test_the_worker_serves_the_loop_deployments_on_the_stack_server(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["prefect-worker"]
+    assert worker["command"][:2] == ["titanic-mlops", "worker"]
+    workspace = worker["command"][worker["command"].index("--workspace") + 1]
+    assert any(v.endswith(f":{workspace}") for v in worker["volumes"]), "the DVC workspace is mounted"
+    env = worker["environment"]
+    assert env["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    assert env["PREFECT_RUNNER_SERVER_ENABLE"] == "true", "the healthcheck probes the runner's webserver"
+    assert "TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS" in env
