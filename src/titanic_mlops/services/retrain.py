@@ -109,6 +109,7 @@ def retrain(
     if monitor is None:
         raise ValueError("params.yaml has no monitor: section")
     layout = WorkspaceLayout(workspace)
+    set_aside_interrupted(deployment, layout)
     with opened_monitoring(deployment) as store:
         labelled = gather(deployment, store.retraining_cursor())
         problems = feedback.label_problems(labelled, monitor.min_feedback_rows)
@@ -170,9 +171,12 @@ def _train_on(
         "batch %s: %d rows; %d held back as recent", batch_path.name, len(parts.batch), len(parts.recent)
     )
     dvc_log = deployment.state.logs / f"retraining-{int(time.time())}.log"
+    marker = in_flight_marker(deployment)
+    atomic.write_text(marker, str(batch_path))
     try:
         run_dvc(workspace.root, ["repro"], dvc_log, trigger)
     except PipelineFailed as exc:
+        marker.unlink(missing_ok=True)
         rejected = workspace.feedback_dir / "rejected"
         rejected.mkdir(exist_ok=True)
         batch_path.rename(rejected / batch_path.name)  # ingest reads only data/feedback/*.csv
@@ -182,6 +186,7 @@ def _train_on(
             RetrainingFailedEvent(trigger=trigger, reason=reason, batch=batch_path.name, origin=origin),
         )
         return RetrainingOutcome(promoted=False, reason=reason, batch=batch_path.name)
+    marker.unlink(missing_ok=True)
     run_dvc(workspace.root, ["push", "-q"], dvc_log, trigger)
     decision = PromotionEvent.model_validate_json(workspace.promotion.read_text())
     return RetrainingOutcome(
@@ -191,6 +196,30 @@ def _train_on(
         batch=batch_path.name,
         data_version=data_version(workspace),
     )
+
+
+def in_flight_marker(deployment: Deployment) -> Path:
+    """Names the batch of a retraining between writing it and the end of its `dvc repro`."""
+    return deployment.state.root / "retraining-in-flight"
+
+
+def set_aside_interrupted(deployment: Deployment, workspace: WorkspaceLayout) -> Path | None:
+    """A batch left by a retraining killed mid-`dvc repro` moves to data/feedback/rejected/.
+
+    Its rows were never consumed (the cursor moves only after the pipeline), so the next
+    retraining gathers them again into a fresh batch; without this they would train twice.
+    """
+    marker = in_flight_marker(deployment)
+    if not marker.exists():
+        return None
+    batch = Path(marker.read_text().strip())
+    target = workspace.feedback_dir / "rejected" / f"interrupted-{batch.name}"
+    if batch.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        batch.rename(target)
+        logger.warning("batch %s of an interrupted retraining moved to %s", batch.name, target)
+    marker.unlink()
+    return target if target.exists() else None
 
 
 def data_version(workspace: WorkspaceLayout) -> str | None:
