@@ -3,14 +3,16 @@
 Runs in <state>/demo (a private DVC workspace and its own state, rebuilt each time), so the
 checkout's data/ and dvc.lock stay untouched: pipeline -> API -> clean traffic (no action) ->
 concept-drifted traffic with labels -> the monitor retrains through `dvc repro` and the gate ->
-the API serves the new champion. Prints a summary and stops everything it started.
+the API serves the new champion. Since the loop drives itself, the demo starts the same stack
+as `make up` (the worker monitors every DEMO_MONITOR_INTERVAL seconds, default 10), sends the
+traffic and waits, printing each scheduled verdict as it lands; it never calls monitor or
+retrain. Prints a summary and the deep links, and stops the stack unless KEEP=1.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import json
+import importlib.util
 import os
 import shutil
 import socket
@@ -23,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTED = time.time()
+PORTS = ("API", "MLFLOW", "EVIDENTLY", "PREFECT")
 
 
 def say(text: str) -> None:
@@ -33,18 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def cli(*argv: str) -> dict[str, Any]:
-    """A subcommand in this process (one Prefect server for every flow); its last JSON line."""
-    from titanic_mlops.cli.main import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(list(argv))
-    if code != 0:
-        raise SystemExit(f"titanic-mlops {argv[0]} failed (exit {code})")
-    return dict(json.loads(out.getvalue().strip().splitlines()[-1]))
 
 
 def traffic(url: str, scenario: str, seed: int, rows: int) -> None:
@@ -58,16 +49,6 @@ def traffic(url: str, scenario: str, seed: int, rows: int) -> None:
         f"  {scenario}: {result.predicted} predictions, {result.labelled} labels, "
         f"{result.failed_requests} failed"
     )
-
-
-def monitor(work: Path) -> dict[str, Any]:
-    result = cli("monitor", "--json", "--workspace", str(work))
-    accuracy = result.get("live_accuracy")
-    say(
-        f"  monitor: drift share {result['drift_share']:.2f} ({result['drifted_columns']} columns), "
-        f"live accuracy {accuracy if accuracy is None else round(accuracy, 3)} -> action {result['action']}"
-    )
-    return result
 
 
 def served(url: str) -> str:
@@ -109,57 +90,116 @@ def main() -> int:
         subprocess.run(
             [str(BIN / "dvc"), "repro"], cwd=work, env=os.environ, stdout=log, stderr=log, check=True
         )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    say(f"3/6 API on {url}")
-    with (state / "logs" / "api.log").open("w") as log:
-        api = subprocess.Popen(
-            [str(BIN / "titanic-mlops"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    say(f"3/6 the stack: API, MLflow, Evidently, Prefect and the loop's worker; logs in {state / 'logs'}")
+    ports = {name: os.environ.get(f"{name}_PORT", str(free_port())) for name in PORTS}
+    os.environ.update({f"{name}_PORT": port for name, port in ports.items()})
+    os.environ["TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS"] = os.environ.get("DEMO_MONITOR_INTERVAL", "10")
+    stack = [str(BIN / "python"), str(ROOT / "scripts" / "services.py")]
+    subprocess.run([*stack, "up", "--state", str(state), "--workspace", str(work)], check=True)
+    url = f"http://127.0.0.1:{ports['API']}"
     try:
-        return run_loop(work, state, url, api)
+        return run_loop(state, url)
     finally:
-        api.terminate()
-        api.wait(timeout=30)
-        say("API stopped")
+        if os.environ.get("KEEP") == "1":
+            say(f"KEEP=1: the stack keeps running; stop it with: make down TITANIC_MLOPS_STATE_DIR={state}")
+        else:
+            subprocess.run([*stack, "down", "--state", str(state)], check=False)
+            say("stack stopped")
 
 
-def run_loop(work: Path, state: Path, url: str, api: subprocess.Popen[bytes]) -> int:
-    import httpx
-
-    for _ in range(180):
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                break
-        if api.poll() is not None:
-            raise SystemExit(f"the API exited; see {state / 'logs' / 'api.log'}")
+def wait_until(what: str, condition: Any, seconds: float) -> Any:
+    """Poll `condition` until it returns something truthy; fail naming `what` after `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with contextlib.suppress(Exception):
+            value = condition()
+            if value:
+                return value
         time.sleep(1)
+    raise SystemExit(f"demo: no {what} within {seconds:.0f} s (see the logs above)")
+
+
+def cycles_after(state: Path, last_id: int) -> list[Any]:
+    """The monitoring cycles recorded (by the worker) that judged predictions past `last_id`."""
+    from titanic_mlops.services.deployment import Deployment, opened_monitoring
+
+    with opened_monitoring(Deployment()) as store:
+        return [c for c in store.cycles(None) if c.window_ids and c.window_ids[1] > last_id]
+
+
+def verdict(state: Path, last_id: int, seconds: float = 300) -> dict[str, Any]:
+    """Wait for the loop to judge the window ending past `last_id`, and print the verdict."""
+    cycle = wait_until("monitoring verdict", lambda: cycles_after(state, last_id), seconds)[-1]
+    accuracy = cycle.live_accuracy
+    say(
+        f"  monitor (scheduled): window {cycle.window_ids}, drift share {cycle.drift_share:.2f} "
+        f"({cycle.drifted_columns} columns), live accuracy "
+        f"{accuracy if accuracy is None else round(accuracy, 3)} -> action {cycle.action}"
+    )
+    return dict(cycle.model_dump(mode="json"))
+
+
+def newest_id() -> int:
+    from titanic_mlops.services.deployment import Deployment, opened_log
+
+    with opened_log(Deployment()) as log:
+        window = log.window(after_id=0)
+    return int(window["id"].max()) if len(window) else 0
+
+
+def retraining(state: Path, seconds: float = 900) -> Any:
+    from titanic_mlops.domain.records import RetrainingEvent
+    from titanic_mlops.stores import history
+
+    def done() -> Any:
+        return next(
+            (e for e in history.read(state / "history.jsonl") if isinstance(e, RetrainingEvent)), None
+        )
+
+    return wait_until("retraining in the history", done, seconds)
+
+
+def run_loop(state: Path, url: str) -> int:
+    wait_until("API ready", lambda: served(url) not in ("None", ""), 300)
     before = served(url)
     say(f"  serving champion v{before}")
-    say("4/6 clean traffic (the training distribution): no retraining expected")
+    say("4/6 clean traffic (the training distribution): the scheduled monitor judges it, no retraining")
+    mark = newest_id()
     traffic(url, "none", seed=1, rows=150)
-    clean = monitor(work)
-    say("5/6 concept drift with ground truth (the silver voyage): two windows, then retraining")
+    clean = verdict(state, mark)
+    say("5/6 concept drift with ground truth (the silver voyage): two windows; the loop retrains by itself")
+    mark = newest_id()
     traffic(url, "concept", seed=2, rows=150)
-    first = monitor(work)
+    first = verdict(state, mark)
+    mark = newest_id()
     traffic(url, "concept", seed=3, rows=150)
-    say("  retraining: new feedback batch -> dvc repro -> gate (about a minute)")
-    second = monitor(work)
-    say(f"  gate: promoted={second.get('promoted')} version {second.get('new_version')}")
+    second = verdict(state, mark)
+    say("  titanic.drift.detected -> the retrain deployment: batch -> dvc repro -> gate (worker log)")
+    event = retraining(state)
+    say(
+        f"  gate: promoted={event.promoted} version {event.new_version} "
+        f"(event {event.origin.event_id if event.origin else '-'})"
+    )
     say("6/6 the API follows the champion alias")
-    deadline = time.time() + 60
-    while time.time() < deadline and served(url) != second.get("new_version"):
-        time.sleep(1)
+    wait_until("new champion served", lambda: served(url) == event.new_version, 120)
     after = served(url)
-    summary(work, state, before, after, [clean, first, second])
-    ok = clean["action"] == "none" and second["action"] == "retrain" and after == second.get("new_version")
+    summary(state, before, after, [clean, first, second])
+    links()
+    ok = clean["action"] == "none" and second["action"] == "retrain" and after == event.new_version
     return 0 if ok else 1
 
 
-def summary(work: Path, state: Path, before: str, after: str, cycles: list[dict[str, Any]]) -> None:
+def links() -> None:
+    spec = importlib.util.spec_from_file_location("services_script", ROOT / "scripts" / "services.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.stdout.write("\nopen:\n")
+    for label, link in module.links().items():
+        sys.stdout.write(f"  {label:<20} {link}\n")
+
+
+def summary(state: Path, before: str, after: str, cycles: list[dict[str, Any]]) -> None:
     from titanic_mlops.domain.records import PromotionEvent
     from titanic_mlops.stores import history
 
@@ -185,9 +225,10 @@ def summary(work: Path, state: Path, before: str, after: str, cycles: list[dict[
     out.write(f"\nreason: {cycles[-1].get('reason')}\n")
     out.write(f"reports: {state / 'reports'}  (Evidently workspace {state / 'evidently'})\n")
     out.write(f"history: {state / 'history.jsonl'}  (titanic-mlops status --json)\n")
-    out.write(f"feedback batch: {work / 'data' / 'feedback'}\n\nexplore:\n")
-    out.write(f"  make up TITANIC_MLOPS_STATE_DIR={state} WORKSPACE={work}\n")
-    out.write("  # API :8000, MLflow :5000, Evidently :8001, Prefect :4200; `make down` (same variables)\n")
+    out.write(f"logs: {state / 'logs'}  (worker.log: the loop's flow runs)\n\nexplore:\n")
+    out.write(
+        f"  make demo KEEP=1   # leaves the stack running; then: make down TITANIC_MLOPS_STATE_DIR={state}\n"
+    )
     out.write(f"  TITANIC_MLOPS_STATE_DIR={state} .venv/bin/titanic-mlops status\n")
     say("demo done")
 
