@@ -26,5 +26,12 @@ down: ## Stop what `make up` started
 	$(BIN)/python scripts/services.py down --state $(TITANIC_MLOPS_STATE_DIR)
 
 .PHONY: demo
-demo: setup ## The whole loop from the snapshot: pipeline, API, drift, retraining, gate, new champion
+demo: setup ## The whole loop from the snapshot, driven by the worker (KEEP=1 leaves the stack running)
 	$(BIN)/python scripts/demo.py
+
+RUNS ?= 3
+PREFECT_API ?= http://127.0.0.1:$(or $(PREFECT_PORT),4200)/api
+
+.PHONY: bench-loop
+bench-loop: ## Drift judged -> new champion served, split into parts, over RUNS runs against a running `make up`
+	cd $(WORKSPACE) && $(BIN)/python $(CURDIR)/benchmarks/loop.py --runs $(RUNS) --url $(API_URL) --prefect $(PREFECT_API) --snapshot $(CURDIR)/data/external/titanic/train.csv
