@@ -84,7 +84,7 @@ def one_run(args: argparse.Namespace, snapshot: Any, index: int, history_path: P
         sent = time.time()
         if offset == 0:  # the two windows must land in two different cycles
             last = newest_prediction_id()
-            wait_for("cycle judging the first window", lambda: judged_past(last), args.timeout)
+            wait_for("cycle judging the first window", lambda last=last: judged_past(last), args.timeout)
 
     def retrained() -> RetrainingEvent | None:
         new = history.read(history_path)[seen:]
