@@ -18,10 +18,12 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterName,
     FlowRunFilter,
+    FlowRunFilterDeploymentId,
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.states import Crashed
 
 logger = logging.getLogger(__name__)
@@ -53,3 +55,51 @@ def serve_deployments(*deployments: Any) -> None:
     """Reconcile orphans, then serve until interrupted (SIGTERM/SIGINT)."""
     reconcile_orphans([d.name for d in deployments])
     serve(*deployments, print_starting_message=True)
+
+
+def _runs(
+    client: Any, deployment_id: Any, states: list[StateType], sort: FlowRunSort, limit: int
+) -> list[Any]:
+    return list(
+        client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
+            ),
+            sort=sort,
+            limit=limit,
+        )
+    )
+
+
+def _run_summary(run: Any) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "id": str(run.id),
+        "state": run.state_type.value if run.state_type else None,
+        "start_time": run.start_time.isoformat() if run.start_time else None,
+        "expected_start_time": run.expected_start_time.isoformat() if run.expected_start_time else None,
+    }
+
+
+def loop_status(
+    monitor_name: str = "monitoring-cycle/monitor", retrain_name: str = "retrain-on-drift/retrain"
+) -> dict[str, Any]:
+    """The schedule, the last and next monitoring run and any retraining in flight, from the server."""
+    with get_client(sync_client=True) as client:
+        monitor = client.read_deployment_by_name(monitor_name)
+        retrain = client.read_deployment_by_name(retrain_name)
+        done = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED]
+        last = _runs(client, monitor.id, done, FlowRunSort.END_TIME_DESC, 1)
+        upcoming = _runs(client, monitor.id, [StateType.SCHEDULED], FlowRunSort.EXPECTED_START_TIME_ASC, 1)
+        flying = _runs(
+            client, retrain.id, [StateType.RUNNING, StateType.PENDING], FlowRunSort.START_TIME_DESC, 5
+        )
+    interval = monitor.schedules[0].schedule.interval if monitor.schedules else None
+    return {
+        "monitor_schedule_seconds": interval.total_seconds() if interval else None,
+        "monitor_paused": bool(monitor.paused),
+        "last_monitoring_run": _run_summary(last[0]) if last else None,
+        "next_monitoring_run": _run_summary(upcoming[0]) if upcoming else None,
+        "retraining_in_flight": [_run_summary(r) for r in flying],
+    }

@@ -10,7 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
-from titanic_mlops.cli.context import deployment
+from titanic_mlops.cli.context import deployment, print_json
 from titanic_mlops.domain.errors import TitanicMlopsError
 
 EPILOG = """\
@@ -19,14 +19,20 @@ environment:
   TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS  seconds between monitoring cycles (default 300)
   TITANIC_MLOPS_STATE_DIR                 the state the cycles and retrainings use (default .state)
 
-example:
+examples:
   PREFECT_API_URL=http://127.0.0.1:4200/api titanic-mlops worker --workspace .
+  PREFECT_API_URL=http://127.0.0.1:4200/api titanic-mlops worker --status
 """
 
 
 def _worker(args: argparse.Namespace) -> int:
     if not os.environ.get("PREFECT_API_URL"):
         raise TitanicMlopsError("PREFECT_API_URL is not set; start a server (`make up`) and point at it")
+    if args.status:
+        from pipelines.worker import loop_status
+
+        print_json(loop_status())
+        return 0
     workspace = args.workspace.resolve()
     if not (workspace / "dvc.yaml").exists():
         raise TitanicMlopsError(f"{workspace} has no dvc.yaml; pass the DVC workspace with --workspace")
@@ -53,6 +59,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(handler=_worker)
     p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml) (default: .)")
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="print the schedule, the last and next monitoring run and any retraining in flight, as JSON",
+    )
     p.add_argument(
         "--interval",
         type=float,
