@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from pathlib import Path
+from typing import Any
 
+import pytest
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 
 from monitoring import scheduled
 from pipelines import retraining
+from tests.support.workspace import ROOT
 from titanic_mlops.domain.promotion import GateCheck
 from titanic_mlops.domain.records import CycleResult, FlowRunOrigin, PromotionEvent, RetrainingOutcome
+from titanic_mlops.services import monitor
 
 WORK = Path("/srv/work")
+CYCLE, DRIFT = "titanic.monitoring.cycle", "titanic.drift.detected"
 
 
 def _cycle(action: str = "retrain", window_ids: list[int] | None = None) -> CycleResult:
@@ -92,3 +98,24 @@ def test_the_gate_artifact_lists_each_check_as_pass_or_fail() -> None:
     assert "| holdout accuracy | pass | 0.81 >= 0.80 |" in text
     assert "| recent accuracy | FAIL | 0.60 < 0.70 |" in text
     assert "event e1" in text
+
+
+@pytest.mark.parametrize(("action", "events"), [("none", [CYCLE]), ("retrain", [CYCLE, DRIFT])])
+def test_a_cycle_announces_itself_and_only_a_retrain_verdict_announces_drift(
+    action: str, events: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    cycle = monitor.Cycle(_cycle(action, window_ids=[1, 150]), {"drift": "snap-1"})
+    sent: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+    artifacts: list[str] = []
+    monkeypatch.setattr(scheduled.monitor, "run_recorded_cycle", lambda *_: cycle)
+    monkeypatch.setattr(
+        scheduled, "emit_event", lambda event, resource, payload: sent.append((event, resource, payload))
+    )
+    monkeypatch.setattr(scheduled, "create_markdown_artifact", lambda key, markdown: artifacts.append(key))
+    monkeypatch.setattr(scheduled, "get_run_logger", lambda: logging.getLogger("test"))
+    payload = scheduled.monitoring_cycle_flow.fn(str(tmp_path))
+    assert [name for name, _, _ in sent] == events
+    assert all(resource["prefect.resource.id"] == "titanic.model.titanic-survival" for _, resource, _ in sent)
+    assert all(p == payload for _, _, p in sent) and payload["snapshot_id"] == "snap-1"
+    assert artifacts == ["monitoring-verdict"]
