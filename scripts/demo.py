@@ -22,10 +22,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTED = time.time()
 PORTS = ("API", "MLFLOW", "EVIDENTLY", "PREFECT")
+CONSOLE = Console(stderr=True)  # live status lines; the record of the run stays on stdout
+WORKER_LOG = Path("<state>/logs/worker.log")
 
 
 def say(text: str) -> None:
@@ -84,12 +88,10 @@ def main() -> int:
 
     say(f"1/6 workspace {work} (a DVC copy of the pipeline; remote {demo / 'dvc-remote'})")
     create_dvc_workspace(work, ROOT, demo / "dvc-remote")
-    say("2/6 pipeline: dvc repro (ingest, validate, features, train, promote)")
     (state / "logs").mkdir(parents=True, exist_ok=True)
-    with (state / "logs" / "pipeline.log").open("w") as log:
-        subprocess.run(
-            [str(BIN / "dvc"), "repro"], cwd=work, env=os.environ, stdout=log, stderr=log, check=True
-        )
+    pipeline_log = state / "logs" / "pipeline.log"
+    say(f"2/6 pipeline: dvc repro (ingest, validate, features, train, promote); log {pipeline_log}")
+    run_logged("dvc repro", [str(BIN / "dvc"), "repro"], work, pipeline_log)
     say(f"3/6 the stack: API, MLflow, Evidently, Prefect and the loop's worker; logs in {state / 'logs'}")
     ports = {name: os.environ.get(f"{name}_PORT", str(free_port())) for name in PORTS}
     os.environ.update({f"{name}_PORT": port for name, port in ports.items()})
@@ -97,6 +99,8 @@ def main() -> int:
     stack = [str(BIN / "python"), str(ROOT / "scripts" / "services.py")]
     subprocess.run([*stack, "up", "--state", str(state), "--workspace", str(work)], check=True)
     url = f"http://127.0.0.1:{ports['API']}"
+    global WORKER_LOG
+    WORKER_LOG = state / "logs" / "worker.log"
     try:
         return run_loop(state, url)
     finally:
@@ -107,16 +111,34 @@ def main() -> int:
             say("stack stopped")
 
 
+def run_logged(what: str, command: list[str], cwd: Path, log_path: Path) -> None:
+    """A long step: its output in `log_path`, a live line of what runs and for how long."""
+    started = time.time()
+    with log_path.open("w") as log, CONSOLE.status(what) as status:
+        process = subprocess.Popen(command, cwd=cwd, env=os.environ, stdout=log, stderr=subprocess.STDOUT)
+        while process.poll() is None:
+            status.update(f"{what}: {time.time() - started:.0f} s (log {log_path})")
+            time.sleep(0.5)
+    if process.returncode != 0:
+        raise SystemExit(f"demo: {what} failed (exit {process.returncode}); see {log_path}")
+    say(f"  {what} done in {time.time() - started:.0f} s")
+
+
 def wait_until(what: str, condition: Any, seconds: float) -> Any:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `seconds`."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        with contextlib.suppress(Exception):
-            value = condition()
-            if value:
-                return value
-        time.sleep(1)
-    raise SystemExit(f"demo: no {what} within {seconds:.0f} s (see the logs above)")
+    """Poll `condition` until it returns something truthy; fail naming `what` after `seconds`.
+
+    A live line says what the demo waits for and for how long (rich), the worker's log beside it.
+    """
+    started = time.time()
+    with CONSOLE.status(f"waiting for {what}") as status:
+        while time.time() < started + seconds:
+            with contextlib.suppress(Exception):
+                value = condition()
+                if value:
+                    return value
+            status.update(f"waiting for {what}: {time.time() - started:.0f} s (the loop's log: {WORKER_LOG})")
+            time.sleep(1)
+    raise SystemExit(f"demo: no {what} within {seconds:.0f} s; see {WORKER_LOG}")
 
 
 def cycles_after(state: Path, last_id: int) -> list[Any]:

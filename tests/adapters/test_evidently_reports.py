@@ -35,7 +35,9 @@ def test_a_resample_does_not_drift_and_a_shift_does(reference: pd.DataFrame, tmp
     assert calm.share < PARAMS.drift_share_threshold and calm.accuracy is None
     assert {"age", "fare", "pclass"} <= set(moved.drifted_columns)
     labels = {"model_version": "3", "window_ids": "1-150", "action": "none"}
-    ids = drift.save(calm, tmp_path / "evidently", "titanic-survival", tmp_path / "reports", "t1", labels)
+    ids = drift.save(
+        calm, tmp_path / "evidently", "titanic-survival", tmp_path / "reports", "t1", labels, PARAMS
+    )
     html = drift.report_paths(tmp_path / "reports", "t1", ["drift"])["drift"]
     assert Path(html).stat().st_size > 10_000
     assert not list((tmp_path / "reports").glob(".*.tmp")), "the HTML is renamed into place"
@@ -43,6 +45,16 @@ def test_a_resample_does_not_drift_and_a_shift_does(reference: pd.DataFrame, tmp
     snapshot = json.loads(stored.read_text())
     assert {"model_version=3", "window_ids=1-150", "action=none"} <= set(snapshot["tags"])
     assert snapshot["metadata"]["model_version"] == "3"
+    from evidently.ui.workspace import Workspace
+
+    (project,) = Workspace(str(tmp_path / "evidently")).search_project("titanic-survival")
+    panels = project.dashboard.model().panels
+    titles = [p.title for p in panels]
+    assert titles[0] == "Policy thresholds"
+    assert f"(drift at >= {PARAMS.drift_share_threshold})" in titles[1]
+    assert f"(floor {PARAMS.quality_floor})" in titles[2]
+    markers = [v for p in panels[1:] for v in p.values if v.legend == "retraining"]
+    assert len(markers) == 2 and all(v.tags == [drift.RETRAIN_TAG] for v in markers)
 
 
 def test_a_corrupt_snapshot_is_quarantined_and_the_next_save_goes_on(

@@ -23,6 +23,7 @@ from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.schema import THRESHOLD
 
 logger = logging.getLogger(__name__)
+RETRAIN_TAG = "action=retrain"  # the tag `save` gives a snapshot whose cycle decided to retrain
 
 # Forced, so a drift score always means a p-value whatever the sample sizes (Evidently would
 # switch to distances above 1,000 reference rows, and the threshold would change meaning).
@@ -134,6 +135,7 @@ def save(
     html_dir: Path,
     stamp: str,
     labels: dict[str, str] | None = None,
+    params: MonitorParams | None = None,
 ) -> dict[str, str]:
     """Add each snapshot to the Evidently workspace project and write it as HTML; returns their ids.
 
@@ -148,7 +150,7 @@ def save(
     try:
         ws = _workspace(workspace)
         found = list(ws.search_project(project))
-        target = found[0] if found else _create_project(ws, project)
+        target = found[0] if found else _create_project(ws, project, params)
     except Exception as exc:
         logger.warning("Evidently workspace %s unusable, snapshots not added: %s", workspace, exc)
         target = None
@@ -202,18 +204,38 @@ def quarantine(workspace: Path) -> list[Path]:
     return moved
 
 
-def _create_project(ws: Any, name: str) -> Any:
-    """A project per model, with a dashboard tab of the two series the policy watches."""
+def _create_project(ws: Any, name: str, params: MonitorParams | None) -> Any:
+    """A project per model: the two series the policy watches, each with its threshold named and
+    a second series of only the cycles that decided to retrain (tag `action=retrain`): the marker."""
     from evidently.sdk.models import PanelMetric
-    from evidently.sdk.panels import line_plot_panel
+    from evidently.sdk.panels import line_plot_panel, text_panel
 
     target = ws.create_project(name, description=f"monitoring of model {name}")
-    share = PanelMetric(legend="share", metric="DriftedColumnsCount", metric_labels={"value_type": "share"})
-    accuracy = PanelMetric(legend="accuracy", metric="Accuracy")
-    target.dashboard.add_panel(
-        line_plot_panel("Share of drifted columns", [share], size="half"), tab="Monitoring"
+    labels = {"value_type": "share"}
+    share = PanelMetric(legend="share", metric="DriftedColumnsCount", metric_labels=labels)
+    share_marker = PanelMetric(
+        legend="retraining", metric="DriftedColumnsCount", metric_labels=labels, tags=[RETRAIN_TAG]
     )
-    target.dashboard.add_panel(line_plot_panel("Live accuracy", [accuracy], size="half"), tab="Monitoring")
+    accuracy = PanelMetric(legend="accuracy", metric="Accuracy")
+    accuracy_marker = PanelMetric(legend="retraining", metric="Accuracy", tags=[RETRAIN_TAG])
+    drift_limit = f" (drift at >= {params.drift_share_threshold})" if params else ""
+    floor = f" (floor {params.quality_floor})" if params else ""
+    if params is not None:
+        text = (
+            f"Retrain when {params.consecutive_windows} windows in a row have a drifted-column share >= "
+            f"{params.drift_share_threshold} or live accuracy < {params.quality_floor} (at least "
+            f"{params.min_labelled_rows} labelled rows); a column drifts at p < "
+            f"{params.column_drift_p_value}. "
+            "The 'retraining' series marks the cycles that decided to retrain."
+        )
+        target.dashboard.add_panel(text_panel("Policy thresholds", text), tab="Monitoring")
+    target.dashboard.add_panel(
+        line_plot_panel(f"Share of drifted columns{drift_limit}", [share, share_marker], size="half"),
+        tab="Monitoring",
+    )
+    target.dashboard.add_panel(
+        line_plot_panel(f"Live accuracy{floor}", [accuracy, accuracy_marker], size="half"), tab="Monitoring"
+    )
     return target
 
 

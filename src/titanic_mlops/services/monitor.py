@@ -88,7 +88,7 @@ def run_recorded_cycle(deployment: Deployment, workspace: Path, params: MonitorP
                 deployment, WorkspaceLayout(workspace), window, before, params, now
             )
         store.record(result, verdict.state, before)  # an overlapping cycle is refused here
-    ids = {} if report is None else _save_snapshots(deployment, report, result)
+    ids = {} if report is None else _save_snapshots(deployment, report, result, params)
     if verdict.action == "retrain":
         event = MonitoringEvent(
             reason=verdict.reason,
@@ -106,7 +106,7 @@ def _stamp(now: float) -> str:
 
 
 def _save_snapshots(
-    deployment: Deployment, report: evidently_reports.DriftResult, result: CycleResult
+    deployment: Deployment, report: evidently_reports.DriftResult, result: CycleResult, params: MonitorParams
 ) -> dict[str, str]:
     """The cycle's Evidently snapshots, labelled with the model version, window and action."""
     ids = result.window_ids or []
@@ -117,7 +117,7 @@ def _save_snapshots(
     }
     state = deployment.state
     return evidently_reports.save(
-        report, state.evidently, deployment.model_name, state.reports, _stamp(result.time), labels
+        report, state.evidently, deployment.model_name, state.reports, _stamp(result.time), labels, params
     )
 
 
