@@ -41,10 +41,8 @@ def reconcile_orphans(deployment_names: list[str]) -> list[str]:
             ),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=deployment_names)),
         )
-        for run in runs:
-            client.set_flow_run_state(
-                run.id, Crashed(message="the worker serving it stopped mid-run"), force=True
-            )
+        for run in runs:  # orchestrated (not forced), so the server also releases its concurrency slot
+            client.set_flow_run_state(run.id, Crashed(message="the worker serving it stopped mid-run"))
             crashed.append(str(run.id))
     for run_id in crashed:
         logger.warning("flow run %s was left running by a stopped worker: marked CRASHED", run_id)
