@@ -17,6 +17,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterName,
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterDeploymentId,
     FlowRunFilterState,
@@ -29,7 +31,7 @@ from prefect.states import Crashed
 logger = logging.getLogger(__name__)
 
 
-def reconcile_orphans(deployment_names: list[str]) -> list[str]:
+def reconcile_orphans(deployment_names: list[str], flow_names: list[str]) -> list[str]:
     """Mark this worker's deployments' RUNNING/PENDING flow runs CRASHED (the worker was not running)."""
     crashed: list[str] = []
     with get_client(sync_client=True) as client:
@@ -40,6 +42,7 @@ def reconcile_orphans(deployment_names: list[str]) -> list[str]:
                 )
             ),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=deployment_names)),
+            flow_filter=FlowFilter(name=FlowFilterName(any_=flow_names)),  # only ours on a shared server
         )
         for run in runs:  # orchestrated (not forced), so the server also releases its concurrency slot
             client.set_flow_run_state(run.id, Crashed(message="the worker serving it stopped mid-run"))
@@ -51,7 +54,7 @@ def reconcile_orphans(deployment_names: list[str]) -> list[str]:
 
 def serve_deployments(*deployments: Any) -> None:
     """Reconcile orphans, then serve until interrupted (SIGTERM/SIGINT)."""
-    reconcile_orphans([d.name for d in deployments])
+    reconcile_orphans([d.name for d in deployments], [d.flow_name for d in deployments])
     serve(*deployments, print_starting_message=True)
 
 

@@ -3,7 +3,8 @@
 A Prefect server, a process serving the `retrain` deployment (its trigger and concurrency limit
 exactly as `titanic-mlops worker` builds them, around a flow that holds its slot), and two
 `titanic.drift.detected` events sent at once: one flow run runs with the event's id and payload
-as parameters, the other is cancelled, never run beside it.
+as parameters, the other is cancelled, never run beside it. Then the worker is killed mid-run:
+a new worker marks the orphan CRASHED and the next event's retraining starts clean.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
             process.wait()
 
 
-def test_two_drift_events_at_once_run_one_retraining(tmp_path: Path) -> None:
+def test_two_drift_events_at_once_run_one_retraining_and_a_restart_starts_clean(tmp_path: Path) -> None:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -134,12 +135,28 @@ def test_two_drift_events_at_once_run_one_retraining(tmp_path: Path) -> None:
             assert running["parameters"]["event_id"] in ids
             assert running["parameters"]["window_ids"] == [1, 150]
             assert running["parameters"]["workspace"] == str(tmp_path)
+
+        # The worker dies mid-retraining (its process group, flow run included, killed with it).
+        def state_of(run_id: str) -> str:
+            return str(httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state_type"])
+
+        assert state_of(running["id"]) == "RUNNING"
+        with started([sys.executable, "-c", SERVE, str(tmp_path)], env, tmp_path / "worker2.log") as worker:
+            wait_for(lambda: state_of(running["id"]) == "CRASHED", "the orphan marked CRASHED", 180, worker)
+            third = str(uuid.uuid4())
+            subprocess.run(
+                [sys.executable, "-c", EMIT_TWO, third], cwd=ROOT, env=env, check=True, timeout=120
+            )
+
+            def fresh_run() -> dict[str, Any] | None:
+                return next((r for r in runs() if r["parameters"].get("event_id") == third), None)
+
+            wait_for(
+                lambda: (fresh_run() or {}).get("state_type") == "RUNNING", "a clean next run", 180, worker
+            )
             (tmp_path / "release").write_text("")
             wait_for(
-                lambda: sorted(r["state_type"] for r in runs()) == ["CANCELLED", "COMPLETED"],
-                "the retraining to complete",
-                120,
-                worker,
+                lambda: (fresh_run() or {}).get("state_type") == "COMPLETED", "it to complete", 120, worker
             )
-    started_files = list(tmp_path.glob("started-*"))
-    assert [p.name for p in started_files] == [f"started-{running['parameters']['event_id']}"]
+    started_files = sorted(p.name for p in tmp_path.glob("started-*"))
+    assert started_files == sorted([f"started-{running['parameters']['event_id']}", f"started-{third}"])
