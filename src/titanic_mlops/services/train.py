@@ -16,6 +16,7 @@ import pandas as pd
 from titanic_mlops import atomic
 from titanic_mlops.adapters import feast_store, git, onnx_graph, plots
 from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config import layout
 from titanic_mlops.domain import dataset, evaluation, features, training
 from titanic_mlops.domain.params import Params
 from titanic_mlops.domain.stage_outputs import Candidate, ValidationReport
@@ -44,13 +45,17 @@ def fit(frame: pd.DataFrame, selection: training.Selection, params: Params) -> A
     return training.fit_selected(inputs, pd.Series(labels, index=inputs.index), selection, params.train.seed)
 
 
+# Files `dvc repro` itself rewrites while it runs: a change there does not make the code dirty.
+PIPELINE_OUTPUTS = (layout.DVC_LOCK, layout.METRICS, layout.SLICES, layout.PLOTS)
+
+
 def lineage_tags(
     validated: Path, feature_source: Path, validation_report: Path, repo: Path
 ) -> dict[str, str]:
     """The tags every registered version carries (the data hash equals DVC's md5 of the file)."""
     report = ValidationReport.model_validate_json(validation_report.read_text())
     return {
-        "git_commit": git.git_commit(repo),
+        "git_commit": git.git_commit(repo, PIPELINE_OUTPUTS),
         "data_path": str(validated),
         "data_md5": atomic.file_md5(validated),
         "feature_source_md5": atomic.file_md5(feature_source),
@@ -108,19 +113,36 @@ def write_reports(
     importance: pd.DataFrame,
     metrics_path: Path,
     plots_dir: Path,
+    slices_path: Path | None = None,
 ) -> None:
-    """metrics.json and the plot tables `dvc metrics diff` / `dvc plots diff` compare."""
-    cv = {
-        "family": selection.family,
-        "params": selection.params,
-        "mean": selection.cv_score,
-        "std": selection.cv_std,
-    }
-    atomic.write_json(metrics_path, {"holdout": report.model_dump(mode="json", exclude_none=True), "cv": cv})
+    """The files `dvc metrics diff` / `dvc plots diff` compare: overall apart from per-slice.
+
+    `metrics_path` holds the selection's cross-validation and the holdout's overall and baseline
+    metrics, one short row in `dvc metrics show`; `slices_path` (default: slices.json next to
+    it) holds the holdout's per-slice metrics. Neither holds timings, so both diff cleanly.
+    """
+    holdout = report.model_dump(mode="json", exclude_none=True)
+    slices = holdout.pop("slices")
+    atomic.write_json(metrics_path, {"cv": cv_summary(selection), "holdout": holdout})
+    atomic.write_json(slices_path or metrics_path.with_name(layout.SLICES.name), {"holdout": slices})
     atomic.write_csv(plots_dir / "roc.csv", evaluation.roc_points(labels, probability))
     decided = evaluation.predicted(probability)
     atomic.write_csv(plots_dir / "confusion.csv", pd.DataFrame({"actual": labels, "predicted": decided}))
     atomic.write_csv(plots_dir / "feature_importance.csv", importance)
+
+
+def cv_summary(selection: training.Selection) -> dict[str, Any]:
+    """The selected configuration and every scalar the selection carries (mean, spread, ...)."""
+    summary: dict[str, Any] = {"family": selection.family, "params": selection.params}
+    for name, value in vars(selection).items():
+        if name in summary or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        summary[_CV_NAMES.get(name, name.removeprefix("cv_"))] = value
+    return summary
+
+
+# The names metrics.json has always used, so `dvc metrics diff` against older commits lines up.
+_CV_NAMES = {"cv_score": "mean", "cv_std": "std"}
 
 
 def write_holdout(path: Path, holdout: pd.DataFrame) -> None:
