@@ -152,7 +152,9 @@ def _log_selected(
 def _input_sets(
     train_frame: pd.DataFrame | None, holdout: pd.DataFrame, tags: dict[str, str]
 ) -> list[record.InputSet]:
-    sets = [record.InputSet("holdout", holdout, str(layout.HOLDOUT), "holdout", schema.LABEL)]
+    # The holdout as `write_holdout` stores it, so its digest is that of the file's table.
+    frozen = holdout.reset_index(drop=True)
+    sets = [record.InputSet("holdout", frozen, str(layout.HOLDOUT), "holdout", schema.LABEL)]
     if train_frame is not None:
         sets.insert(0, record.InputSet("train", train_frame, tags["data_path"], "training", schema.LABEL))
     return sets
