@@ -52,7 +52,7 @@ def model_card(
         "## Intended use",
         INTENDED_USE,
         "## Data",
-        _table(["what", "value"], [[key, f"`{value}`"] for key, value in sorted(lineage.items())])
+        _table(["what", "value"], [[key, f"`{_cell(value)}`"] for key, value in sorted(lineage.items())])
         + "\n\n"
         + _table(["set", "rows"], [[key, str(value)] for key, value in rows.items()]),
         "## Model selection (cross-validation on the training rows)",
@@ -74,9 +74,9 @@ def gate_section(decision: Mapping[str, Any]) -> str:
     header = ["check", "passed", "detail", *extra]
     body = [
         [
-            str(check.get("check", "")),
+            _cell(check.get("check", "")),
             "yes" if check.get("passed") else "**no**",
-            str(check.get("detail", "")),
+            _cell(check.get("detail", "")),
             *(_cell(check.get(key)) for key in extra),
         ]
         for check in checks
