@@ -28,10 +28,8 @@ def registry(trained_workspace: Workspace) -> Registry:
 
 @pytest.fixture(scope="module")
 def parent(registry: Registry) -> Any:
-    runs = registry.client.search_runs(
-        [registry.client.get_experiment_by_name(registry.model_name).experiment_id],
-        "tags.candidate != 'true'",
-    )
+    experiment = registry.client.get_experiment_by_name(registry.model_name).experiment_id
+    runs = registry.client.search_runs([experiment])  # a `!=` tag filter skips runs without the tag
     parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
     assert len(parents) == 1
     return parents[0]
