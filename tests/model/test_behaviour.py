@@ -50,8 +50,7 @@ def test_missing_age_fare_cabin_embarked_still_predict(predict: Predict) -> None
 
 
 def test_slices_clear_the_floor_in_the_recorded_evaluation(trained_workspace: Workspace) -> None:
-    metrics = json.loads(trained_workspace.path("reports/metrics.json").read_text())
-    slices = metrics["holdout"]["slices"]
+    slices = json.loads(trained_workspace.path("reports/slices.json").read_text())["holdout"]
     assert {"sex=female", "sex=male", "pclass=1", "pclass=2", "pclass=3"} <= set(slices)
     for name, values in slices.items():
         assert values["accuracy"] >= 0.6, name

@@ -25,6 +25,7 @@ PASSENGERS: Final = FEATURES_DIR / "passengers.parquet"
 TICKETS: Final = FEATURES_DIR / "tickets.parquet"
 HOLDOUT: Final = Path("data/holdout/holdout.parquet")
 METRICS: Final = Path("reports/metrics.json")
+SLICES: Final = Path("reports/slices.json")
 PLOTS: Final = Path("reports/plots")
 CANDIDATE: Final = Path("reports/candidate.json")
 PROMOTION: Final = Path("reports/promotion.json")
@@ -94,6 +95,10 @@ class WorkspaceLayout:
     @property
     def metrics(self) -> Path:
         return self._at(METRICS)
+
+    @property
+    def slices(self) -> Path:
+        return self._at(SLICES)
 
     @property
     def plots(self) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from titanic_mlops.adapters.mlflow import record
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.domain import dataset, evaluation, promotion
 from titanic_mlops.domain.errors import ModelNotFound
@@ -77,6 +78,7 @@ def _judge(
             "promotion_trigger": trigger,
         },
     )
+    record.append_gate(registry, candidate.version, decision.model_dump(mode="json"))
     before = champion.version if champion else None
     event = PromotionEvent(
         trigger=trigger,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,13 +104,19 @@ class Registry:
         artifacts: Path,
         tags: dict[str, str],
     ) -> ModelRef:
-        """One MLflow run with everything a reviewer needs, then a new registered version."""
+        """Everything a reviewer needs in the active run (or a new one), then a new registered version.
+
+        The version's hash tags are set before the run ends: a run that ended FINISHED holds a
+        complete registration, and one left RUNNING by a kill is an interrupted one.
+        """
         import mlflow
         from mlflow.models import infer_signature
 
         mlflow.set_tracking_uri(self.tracking_uri)
+        active = mlflow.active_run()
         experiment = self.experiment_id(self.model_name)
-        with mlflow.start_run(experiment_id=experiment, tags=tags) as run:
+        with nullcontext(active) if active else mlflow.start_run(experiment_id=experiment) as run:
+            mlflow.set_tags(tags)
             mlflow.log_params(params)
             mlflow.log_metrics(metrics)
             mlflow.log_artifacts(str(artifacts), artifact_path="evaluation")
@@ -130,12 +136,12 @@ class Registry:
                 pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
                 await_registration_for=60,
             )
-        version = str(info.registered_model_version)
-        ref = ModelRef(self.model_name, version, run.info.run_id)
-        with self._model_dir(ref) as local:
-            skops_sha = file_sha256(local / SKOPS_FILE)
-        for key, value in {**tags, "onnx_sha256": onnx_sha, "model_sha256": skops_sha}.items():
-            self.client.set_model_version_tag(self.model_name, version, key, value)
+            version = str(info.registered_model_version)
+            ref = ModelRef(self.model_name, version, run.info.run_id)
+            with self._model_dir(ref) as local:
+                skops_sha = file_sha256(local / SKOPS_FILE)
+            for key, value in {**tags, "onnx_sha256": onnx_sha, "model_sha256": skops_sha}.items():
+                self.client.set_model_version_tag(self.model_name, version, key, value)
         return ref
 
     def probe(self) -> None:
