@@ -36,9 +36,12 @@ class SplitParams(_Frozen):
 
 
 class TrainParams(_Frozen):
+    """The search: repeated stratified K-fold, candidates listed simplest first."""
+
     seed: int
     cv_folds: int = Field(ge=2)
-    primary_metric: Literal["roc_auc", "accuracy", "f1"]
+    cv_repeats: int = Field(default=1, ge=1)
+    primary_metric: Literal["roc_auc", "accuracy"]
     candidates: dict[str, dict[str, list[float | int | str]]]
 
     @model_validator(mode="after")
