@@ -86,7 +86,12 @@ def slice_metrics(frame: pd.DataFrame, y_true: np.ndarray, probability: np.ndarr
 
 def evaluate(model: ProbabilisticModel, inputs: pd.DataFrame, labels: np.ndarray) -> EvaluationReport:
     """Everything the gate reads about one model on one labelled frame."""
-    probability = np.asarray(model.predict_proba(inputs))[:, 1]
+    return report(inputs, labels, np.asarray(model.predict_proba(inputs))[:, 1])
+
+
+def report(inputs: pd.DataFrame, labels: np.ndarray, probability: np.ndarray) -> EvaluationReport:
+    """The report of given P(survived) on a labelled frame (the gate scores each model once)."""
+    labels, probability = np.asarray(labels), np.asarray(probability)
     return EvaluationReport(
         overall=classification_metrics(labels, probability),
         slices=slice_metrics(inputs, labels, probability),
