@@ -91,13 +91,25 @@ def register(
             },
             metrics={
                 **evaluation.flat_metrics(report),
-                "cv_mean": selection.cv_score,
-                "cv_std": selection.cv_std,
+                **evaluation.interval_metrics(labels, probability),
+                **cv_metrics(selection),
             },
             artifacts=figures,
             tags=tags,
         )
     return ref, importance
+
+
+def cv_metrics(selection: training.Selection) -> dict[str, float]:
+    """The chosen configuration's repeated-CV scores with their spread, as MLflow metrics."""
+    return {
+        "cv_mean": selection.cv_score,
+        "cv_std": selection.cv_std,
+        "cv_accuracy_mean": selection.accuracy_mean,
+        "cv_accuracy_std": selection.accuracy_std,
+        "cv_roc_auc_mean": selection.auc_mean,
+        "cv_roc_auc_std": selection.auc_std,
+    }
 
 
 def write_reports(
@@ -115,8 +127,12 @@ def write_reports(
         "params": selection.params,
         "mean": selection.cv_score,
         "std": selection.cv_std,
+        **{k.removeprefix("cv_"): v for k, v in cv_metrics(selection).items() if k.count("_") > 1},
+        "rule": selection.rule,
     }
-    atomic.write_json(metrics_path, {"holdout": report.model_dump(mode="json", exclude_none=True), "cv": cv})
+    holdout = report.model_dump(mode="json", exclude_none=True)
+    holdout["intervals"] = evaluation.interval_metrics(labels, probability)
+    atomic.write_json(metrics_path, {"holdout": holdout, "cv": cv})
     atomic.write_csv(plots_dir / "roc.csv", evaluation.roc_points(labels, probability))
     decided = evaluation.predicted(probability)
     atomic.write_csv(plots_dir / "confusion.csv", pd.DataFrame({"actual": labels, "predicted": decided}))
