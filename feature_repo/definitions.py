@@ -52,6 +52,7 @@ passenger_features = FeatureView(
         Field(name="embarked", dtype=String),
         Field(name="title", dtype=String),
         Field(name="deck", dtype=String),
+        Field(name="wcg_group", dtype=String),
     ],
     source=passenger_source,
     online=True,

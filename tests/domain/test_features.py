@@ -109,3 +109,30 @@ def test_large_inputs_map_each_distinct_text_once_and_give_the_same_values() -> 
     many = features.records_columns([{**BRAUND, "Name": n} for n in names])
     titles = features.row_features(many)["title"].tolist()
     assert titles == [features.extract_title(n) for n in names]
+
+
+def test_women_and_boys_share_a_group_key_and_men_have_none() -> None:
+    mother = {**BRAUND, "Name": "Palsson, Mrs. Nils (Alma)", "Sex": "female", "Ticket": "349909"}
+    boy = {**mother, "Name": "Palsson, Master. Gosta Leonard", "Sex": "male"}
+    father = {**mother, "Name": "Palsson, Mr. Nils", "Sex": "male"}
+    keys = features.row_features(features.records_columns([mother, boy, father]))["wcg_group"].tolist()
+    assert keys[0] == keys[1] == "palsson|3|34990|7.25|S"
+    assert keys[2] == features.NO_GROUP
+
+
+def test_feedback_passengers_never_change_a_snapshot_passengers_inputs() -> None:
+    """Group sizes count the population they were frozen with: the snapshot's tickets only."""
+    snapshot = pd.concat(
+        [raw(PassengerId=1, Ticket="T", Fare=30.0), raw(PassengerId=2, Ticket="T", Fare=30.0)]
+    )
+    feedback = pd.concat([raw(PassengerId=900 + i, Ticket="T", Fare=30.0) for i in range(5)])
+    event = datetime(2020, 1, 1, tzinfo=UTC)
+    before = features.build_feature_table(snapshot, event, snapshot["Ticket"])
+    after = features.build_feature_table(pd.concat([snapshot, feedback]), event, snapshot["Ticket"])
+    pd.testing.assert_frame_equal(after[after["passenger_id"] < 900].reset_index(drop=True), before)
+    assert after["ticket_group_size"].tolist() == [2] * 7
+    assert after["fare_per_person"].tolist() == [15.0] * 7
+    tickets = features.build_ticket_table(after)
+    assert tickets[["ticket", "ticket_group_size"]].to_dict("records") == [
+        {"ticket": "T", "ticket_group_size": 2}
+    ]

@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.support.production import Production
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.config.params_yaml import load_params
-from titanic_mlops.domain.evaluation import EvaluationReport, Metrics
+from titanic_mlops.domain import promotion
 from titanic_mlops.domain.records import PromotionEvent
 from titanic_mlops.domain.versions import CHAMPION, ModelRef
 from titanic_mlops.services import promote as gate
@@ -77,14 +78,15 @@ def gates_at_once(
     registry.set_alias(CHAMPION, refs[0].version)
     seen: list[tuple[str, str, float, float]] = []
 
-    def evaluate(reg: Registry, ref: ModelRef, frame: pd.DataFrame) -> EvaluationReport:
+    def evaluate(
+        reg: Registry, name: str, frame: pd.DataFrame, new: ModelRef, old: ModelRef | None
+    ) -> promotion.Comparison:
         started = time.monotonic()
         time.sleep(0.5)  # widens the window an unlocked second gate would read the same champion in
-        score = 0.80 + 0.02 * int(ref.version)  # every newer version is better: both should pass
-        seen.append((threading.current_thread().name, ref.version, started, time.monotonic()))
-        return EvaluationReport(overall=metrics(score), baseline=metrics(0.5), slices={})
+        seen.append((threading.current_thread().name, new.version, started, time.monotonic()))
+        return promotion.compare(name, INPUTS, LABELS, scores(new), scores(old) if old else None)
 
-    monkeypatch.setattr(gate, "evaluate_version", evaluate)
+    monkeypatch.setattr(gate, "comparison", evaluate)
     policy = load_params(ROOT / "params.yaml").promote
     start = threading.Barrier(2)
 
@@ -118,8 +120,16 @@ def check_promotions(registry: Registry, history_path: Path, seen: list[Any]) ->
     assert a_end <= b_start or b_end <= a_start, "the two gates evaluated at the same time"
 
 
-def metrics(score: float) -> Metrics:
-    return Metrics(accuracy=score, f1=score, precision=score, recall=score, rows=179, roc_auc=score)
+LABELS = np.array([0, 1] * 100)
+INPUTS = pd.DataFrame({"sex": ["male"] * 200, "pclass": [3.0] * 200})
+
+
+def scores(ref: ModelRef) -> np.ndarray:
+    """Every newer version errs on a subset of the older one's passengers: both gates should pass."""
+    p = np.where(LABELS == 1, 0.9, 0.1)
+    wrong = np.arange(40 - 12 * int(ref.version))
+    p[wrong] = np.where(LABELS[wrong] == 1, 0.45, 0.55)
+    return p
 
 
 def sqlite_registry(tmp_path: Path, name: str = "concurrency") -> Registry:

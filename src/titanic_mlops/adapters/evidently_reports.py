@@ -69,7 +69,7 @@ def analyse(
     """
     from evidently import Report
 
-    columns = list(features.MODEL_INPUTS)
+    columns = list(features.MONITORED)
     with_prediction = PROBABILITY in current.columns and PROBABILITY in reference.columns
     keep = [*columns, PROBABILITY] if with_prediction else columns
     snapshot = Report(_drift_metrics(columns, with_prediction, params, full)).run(

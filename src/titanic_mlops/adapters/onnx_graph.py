@@ -9,8 +9,40 @@ from typing import Any
 import numpy as np
 
 from titanic_mlops.domain import features
+from titanic_mlops.domain.group_survival import UNKNOWN_SURVIVAL, GroupSurvival
 
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+# A key no passenger has: a LabelEncoder needs at least one entry, a model without groups has none.
+_NO_KEY = "\x00"
+
+
+def _group_shape(operator: Any) -> None:
+    from skl2onnx.common.data_types import FloatTensorType
+
+    operator.outputs[0].type = FloatTensorType([operator.inputs[0].get_first_dimension(), 1])
+
+
+def _group_convert(scope: Any, operator: Any, container: Any) -> None:
+    """GroupSurvival as one LabelEncoder: the fitted table, key -> rate, unknown -> neutral."""
+    table = operator.raw_operator.table() or {_NO_KEY: UNKNOWN_SURVIVAL}
+    keys = sorted(table)
+    container.add_node(
+        "LabelEncoder",
+        operator.inputs[0].full_name,
+        operator.outputs[0].full_name,
+        op_domain="ai.onnx.ml",
+        op_version=2,
+        name=scope.get_unique_operator_name("GroupSurvival"),
+        keys_strings=keys,
+        values_floats=[table[k] for k in keys],
+        default_float=UNKNOWN_SURVIVAL,
+    )
+
+
+def _register() -> None:
+    from skl2onnx import update_registered_converter
+
+    update_registered_converter(GroupSurvival, "TitanicMlopsGroupSurvival", _group_shape, _group_convert)
 
 
 def to_onnx(pipeline: Any) -> bytes:
@@ -19,7 +51,8 @@ def to_onnx(pipeline: Any) -> bytes:
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     inputs = [(c, FloatTensorType([None, 1])) for c in features.NUMERIC]
-    inputs += [(c, StringTensorType([None, 1])) for c in features.CATEGORICAL]
+    inputs += [(c, StringTensorType([None, 1])) for c in features.CATEGORICAL + features.KEYS]
+    _register()
     graph = convert_sklearn(
         pipeline,
         initial_types=inputs,
@@ -49,7 +82,7 @@ class OnnxModel:
 
     def probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         feed = {c: np.asarray(inputs[c], dtype=np.float32).reshape(-1, 1) for c in features.NUMERIC}
-        for c in features.CATEGORICAL:
+        for c in features.CATEGORICAL + features.KEYS:
             feed[c] = np.asarray(inputs[c], dtype=object).astype(str).reshape(-1, 1)
         result = self._session.run([self._probability_output], feed)[0]
         return np.asarray(result, dtype=np.float64)[:, 1]

@@ -17,6 +17,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from titanic_mlops.domain import paired
 from titanic_mlops.domain.schema import THRESHOLD
 
 SLICE_COLUMNS = ("sex", "pclass")
@@ -86,7 +87,12 @@ def slice_metrics(frame: pd.DataFrame, y_true: np.ndarray, probability: np.ndarr
 
 def evaluate(model: ProbabilisticModel, inputs: pd.DataFrame, labels: np.ndarray) -> EvaluationReport:
     """Everything the gate reads about one model on one labelled frame."""
-    probability = np.asarray(model.predict_proba(inputs))[:, 1]
+    return report(inputs, labels, np.asarray(model.predict_proba(inputs))[:, 1])
+
+
+def report(inputs: pd.DataFrame, labels: np.ndarray, probability: np.ndarray) -> EvaluationReport:
+    """The report of given P(survived) on a labelled frame (the gate scores each model once)."""
+    labels, probability = np.asarray(labels), np.asarray(probability)
     return EvaluationReport(
         overall=classification_metrics(labels, probability),
         slices=slice_metrics(inputs, labels, probability),
@@ -102,6 +108,20 @@ def flat_metrics(report: EvaluationReport, prefix: str = "holdout") -> dict[str,
         flat.update({f"{prefix}_{safe}_{k}": v for k, v in _numbers(metrics).items()})
     flat.update({f"baseline_{k}": v for k, v in _numbers(report.baseline).items()})
     return flat
+
+
+def interval_metrics(
+    labels: np.ndarray, probability: np.ndarray, prefix: str = "holdout"
+) -> dict[str, float]:
+    """95% bootstrap intervals of accuracy and ROC AUC: 'holdout_accuracy_low', ..._high."""
+    level = paired.REPORT_CONFIDENCE
+    out: dict[str, float] = {}
+    intervals = {"accuracy": paired.accuracy_interval(labels, probability, level)}
+    if len(np.unique(labels)) == 2:
+        intervals["roc_auc"] = paired.auc_interval(labels, probability, level)
+    for metric, interval in intervals.items():
+        out[f"{prefix}_{metric}_low"], out[f"{prefix}_{metric}_high"] = interval.low, interval.high
+    return out
 
 
 def roc_points(y_true: np.ndarray, probability: np.ndarray) -> pd.DataFrame:

@@ -32,8 +32,14 @@ NUMERIC: Final = (
     "fare_per_person",
 )
 CATEGORICAL: Final = ("sex", "embarked", "title", "deck")
-MODEL_INPUTS: Final = NUMERIC + CATEGORICAL
+# Group keys: strings the fitted model looks up (not one-hot encoded). `wcg_group` names the
+# passenger's woman-child group; the model learns the group's survival from training labels.
+KEYS: Final = ("wcg_group",)
+MODEL_INPUTS: Final = NUMERIC + CATEGORICAL + KEYS
+# What drift monitoring compares: every input but the keys (an id-like string drifts by design).
+MONITORED: Final = NUMERIC + CATEGORICAL
 POPULATION: Final = ("ticket_group_size", "fare_per_person")
+NO_GROUP: Final = ""
 # The raw columns the model inputs are derived from (PassengerId only keys them).
 RAW_INPUTS: Final = ("Pclass", "Name", "Sex", "Age", "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked")
 # Columns Feast stores as Int64 (the model reads every numeric input as float64).
@@ -75,6 +81,25 @@ def extract_deck(cabin: str | None) -> str:
     return letter if letter.isalpha() else UNKNOWN
 
 
+def woman_child_group(
+    name: str | None, sex: str | None, pclass: float, ticket: str | None, fare: float, embarked: str | None
+) -> str:
+    """The woman-child group key: surname, class, ticket but its last digit, fare and port.
+
+    Women and boys (title Master) travelling together lived or died together far more than
+    class and sex alone tell; men belong to no group (`NO_GROUP`). The key uses only the
+    passenger's own record, so every path computes it the same way.
+    """
+    title = extract_title(name)
+    if not isinstance(name, str) or not (sex == "female" or title == "Master"):
+        return NO_GROUP
+    surname = name.split(",", 1)[0].strip().lower()
+    ticket_stem = ticket.strip()[:-1] if isinstance(ticket, str) else ""
+    fare_text = "" if np.isnan(fare) else f"{fare:.2f}"
+    pclass_text = "" if np.isnan(pclass) else str(int(pclass))
+    return "|".join([surname, pclass_text, ticket_stem, fare_text, _port(embarked)])
+
+
 def _port(embarked: str | None) -> str:
     return embarked if isinstance(embarked, str) and embarked in _PORTS else UNKNOWN
 
@@ -84,12 +109,13 @@ def row_features(raw: RawColumns) -> Columns:
     sibsp, parch = _floats(raw["SibSp"]), _floats(raw["Parch"])
     family = sibsp + parch + 1.0
     cabin = raw["Cabin"]
+    pclass, fare = _floats(raw["Pclass"]), _floats(raw["Fare"])
     return {
-        "pclass": _floats(raw["Pclass"]),
+        "pclass": pclass,
         "age": _floats(raw["Age"]),
         "sibsp": sibsp,
         "parch": parch,
-        "fare": _floats(raw["Fare"]),
+        "fare": fare,
         "family_size": family,
         "is_alone": (family == 1.0).astype(np.float64),
         "has_cabin": np.array([c is not None for c in cabin], dtype=np.float64),
@@ -97,6 +123,15 @@ def row_features(raw: RawColumns) -> Columns:
         "embarked": _map_each(raw["Embarked"], _port),
         "title": _map_each(raw["Name"], extract_title),
         "deck": _map_each(cabin, extract_deck),
+        "wcg_group": np.array(
+            [
+                woman_child_group(*values)
+                for values in zip(
+                    raw["Name"], raw["Sex"], pclass, raw["Ticket"], fare, raw["Embarked"], strict=True
+                )
+            ],
+            dtype=object,
+        ),
     }
 
 
@@ -145,6 +180,9 @@ def coerce_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     for column in CATEGORICAL:
         values = frame[column].astype("object")
         out[column] = values.where(values.notna(), UNKNOWN).astype(str)
+    for column in KEYS:
+        values = frame[column].astype("object")
+        out[column] = values.where(values.notna(), NO_GROUP).astype(str)
     return out
 
 
@@ -169,11 +207,20 @@ def ticket_group_sizes(tickets: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({TICKET: counts.index.astype(str), "ticket_group_size": counts.to_numpy()})
 
 
-def build_feature_table(passengers: pd.DataFrame, event_time: datetime) -> pd.DataFrame:
-    """The Feast offline source: one row per known passenger, its model inputs, keyed by id."""
+def build_feature_table(
+    passengers: pd.DataFrame, event_time: datetime, population: pd.Series | None = None
+) -> pd.DataFrame:
+    """The Feast offline source: one row per known passenger, its model inputs, keyed by id.
+
+    `population` holds the tickets the group sizes are counted over (default: every passenger's).
+    The feature stage passes the original snapshot's tickets only, so feedback passengers never
+    change a snapshot passenger's inputs: the holdout stays frozen and the monitoring reference
+    does not drift by construction.
+    """
     raw = frame_columns(passengers)
     tickets = pd.Series(raw["Ticket"], dtype=object).astype(str)
-    sizes = ticket_group_sizes(tickets).set_index(TICKET)["ticket_group_size"]
+    counted = tickets if population is None else population.astype(str)
+    sizes = ticket_group_sizes(counted).set_index(TICKET)["ticket_group_size"]
     inputs = model_inputs(raw, tickets.map(sizes).to_numpy(np.float64))
     table = pd.DataFrame(
         {
@@ -188,8 +235,8 @@ def build_feature_table(passengers: pd.DataFrame, event_time: datetime) -> pd.Da
 
 
 def build_ticket_table(feature_table: pd.DataFrame) -> pd.DataFrame:
-    """The ticket view's source: the group size by ticket, for requests that carry a record."""
-    table = ticket_group_sizes(feature_table[TICKET])
+    """The ticket view's source: each ticket's group size exactly as the passenger table holds it."""
+    table = feature_table[[TICKET, "ticket_group_size"]].drop_duplicates(TICKET).copy()
     table[EVENT_TIMESTAMP] = feature_table[EVENT_TIMESTAMP].iloc[0]
     return table.sort_values(TICKET, kind="stable").reset_index(drop=True)
 

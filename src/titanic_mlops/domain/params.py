@@ -36,9 +36,12 @@ class SplitParams(_Frozen):
 
 
 class TrainParams(_Frozen):
+    """The search: repeated stratified K-fold, candidates listed simplest first."""
+
     seed: int
     cv_folds: int = Field(ge=2)
-    primary_metric: Literal["roc_auc", "accuracy", "f1"]
+    cv_repeats: int = Field(default=1, ge=1)
+    primary_metric: Literal["roc_auc", "accuracy"]
     candidates: dict[str, dict[str, list[float | int | str]]]
 
     @model_validator(mode="after")
@@ -55,6 +58,9 @@ class PromoteParams(_Frozen):
     non_inferiority_margin: float = Field(ge=0.0, le=1.0)
     slice_min_accuracy: float = Field(ge=0.0, le=1.0)
     slice_min_rows: int = Field(ge=1)
+    # The two-sided level of the gate's intervals (0.90: each "above" is a one-sided 5% test).
+    confidence: float = Field(default=0.90, gt=0.5, lt=1.0)
+    bootstrap_resamples: int = Field(default=2000, ge=200)
 
 
 class MonitorParams(_Frozen):

@@ -7,6 +7,8 @@ from typing import Final
 
 CHAMPION: Final = "champion"
 CHALLENGER: Final = "challenger"
+# The champion a promotion replaced: one alias away for a rollback, and visible in the registry.
+PREVIOUS: Final = "previous"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from titanic_mlops.adapters.mlflow import record
@@ -17,13 +18,28 @@ from titanic_mlops.domain import dataset, evaluation, promotion
 from titanic_mlops.domain.errors import ModelNotFound
 from titanic_mlops.domain.params import PromoteParams
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent, SetMetrics
-from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, ModelRef
+from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, PREVIOUS, ModelRef
 from titanic_mlops.stores import history
 
 
 def evaluate_version(registry: Registry, ref: ModelRef, frame: pd.DataFrame) -> evaluation.EvaluationReport:
     inputs, labels = dataset.inputs_and_labels(frame)
     return evaluation.evaluate(registry.load_sklearn(ref), inputs, labels)
+
+
+def score_version(registry: Registry, ref: ModelRef, inputs: pd.DataFrame) -> np.ndarray:
+    """P(survived) of one registered version on a frame's model inputs."""
+    return np.asarray(registry.load_sklearn(ref).predict_proba(inputs))[:, 1]
+
+
+def comparison(
+    registry: Registry, name: str, frame: pd.DataFrame, candidate: ModelRef, champion: ModelRef | None
+) -> promotion.Comparison:
+    """Both models on the same passengers: what the paired checks need."""
+    inputs, labels = dataset.inputs_and_labels(frame)
+    new = score_version(registry, candidate, inputs)
+    old = score_version(registry, champion, inputs) if champion else None
+    return promotion.compare(name, inputs, labels, new, old)
 
 
 def run_gate(
@@ -59,17 +75,10 @@ def _judge(
     sets = {"holdout": holdout}
     if recent is not None and len(recent):
         sets["recent"] = recent
-    comparisons = [
-        promotion.Comparison(
-            name,
-            evaluate_version(registry, candidate, frame),
-            evaluate_version(registry, champion, frame) if champion else None,
-        )
-        for name, frame in sets.items()
-    ]
+    comparisons = [comparison(registry, name, frame, candidate, champion) for name, frame in sets.items()]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
     if decision.promote:
-        registry.set_alias(CHAMPION, candidate.version)
+        _move_aliases(registry, candidate, champion)
     registry.tag(
         candidate.version,
         {
@@ -91,13 +100,23 @@ def _judge(
         checks=decision.checks,
         metrics={
             c.name: SetMetrics(
-                challenger=c.challenger.overall, champion=c.champion.overall if c.champion else None
+                challenger=c.challenger_report.overall,
+                champion=c.champion_report.overall if c.champion_report else None,
             )
             for c in comparisons
         },
     )
     history.append(history_path, event)
     return event
+
+
+def _move_aliases(registry: Registry, candidate: ModelRef, champion: ModelRef | None) -> None:
+    """The candidate becomes `champion` and stops being `challenger`; the champion it replaced
+    keeps an alias of its own, `previous`."""
+    registry.set_alias(CHAMPION, candidate.version)
+    registry.delete_alias(CHALLENGER)
+    if champion is not None and champion.version != candidate.version:
+        registry.set_alias(PREVIOUS, champion.version)
 
 
 def rollback(registry: Registry, history_path: Path, reason: str) -> RollbackEvent:

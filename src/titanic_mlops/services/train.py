@@ -143,6 +143,7 @@ def _log_selected(
             metrics={
                 **evaluation.flat_metrics(report),
                 **{f"cv_{key}": value for key, value in cv_summary(selection).items() if _number(value)},
+                **evaluation.interval_metrics(labels, probability),
             },
             artifacts=figures,
             tags=tags,
@@ -166,6 +167,7 @@ def _trigger() -> str:
     return Settings().trigger
 
 
+
 def write_reports(
     report: evaluation.EvaluationReport,
     selection: training.Selection,
@@ -184,7 +186,9 @@ def write_reports(
     """
     holdout = report.model_dump(mode="json", exclude_none=True)
     slices = holdout.pop("slices")
-    atomic.write_json(metrics_path, {"cv": cv_summary(selection), "holdout": holdout})
+    holdout["intervals"] = evaluation.interval_metrics(labels, probability)
+    cv = {**cv_summary(selection), "rule": selection.rule}
+    atomic.write_json(metrics_path, {"cv": cv, "holdout": holdout})
     atomic.write_json(slices_path or metrics_path.with_name(layout.SLICES.name), {"holdout": slices})
     atomic.write_csv(plots_dir / "roc.csv", evaluation.roc_points(labels, probability))
     decided = evaluation.predicted(probability)

@@ -179,6 +179,9 @@ class Registry:
     def set_alias(self, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(self.model_name, alias, version)
 
+    def delete_alias(self, alias: str) -> None:
+        self.client.delete_registered_model_alias(self.model_name, alias)
+
     def alias(self, alias: str) -> ModelRef | None:
         """The version the alias points at; None only when the store says there is none."""
         from mlflow.exceptions import MlflowException
