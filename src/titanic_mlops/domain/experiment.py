@@ -17,10 +17,10 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy.stats import binomtest
-from statsmodels.stats.power import NormalIndPower, TTestPower
+from statsmodels.stats.power import TTestPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
-    proportion_effectsize,
+    samplesize_proportions_2indep_onetail,
     test_proportions_2indep,
 )
 from statsmodels.stats.weightstats import DescrStatsW
@@ -84,7 +84,7 @@ def required_rows(mode: Mode, params: ExperimentParams, baseline_accuracy: float
     Shadow is planned as a one-sided paired test on the per-passenger difference of correctness
     with the variance of two independent models (p1q1 + p2q2), an upper bound for two models that
     agree more than chance does, so the plan errs towards more rows. Canary is a one-sided
-    two-proportion test (Cohen's h) with the arms in the ratio of `canary_share`.
+    two-proportion test of the difference, the arms in the ratio of `canary_share`.
     """
     if not 0.0 < baseline_accuracy < 1.0:
         raise ValueError(f"baseline accuracy must be in (0, 1), got {baseline_accuracy}")
@@ -99,12 +99,8 @@ def required_rows(mode: Mode, params: ExperimentParams, baseline_accuracy: float
         )
         return math.ceil(float(rows))
     ratio = (1 - params.canary_share) / params.canary_share
-    challenger = NormalIndPower().solve_power(
-        effect_size=proportion_effectsize(p2, p1),
-        alpha=params.alpha,
-        power=params.power,
-        ratio=ratio,
-        alternative="larger",
+    challenger = samplesize_proportions_2indep_onetail(
+        diff=p2 - p1, prop2=p1, power=params.power, ratio=ratio, alpha=params.alpha, alternative="larger"
     )
     return math.ceil(float(challenger) * (1 + ratio))
 
