@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 from scipy.stats import binomtest
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.proportion import (
@@ -25,29 +23,10 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import DescrStatsW
 
+from titanic_mlops.domain.experiment_records import ExperimentDecision, Mode, Verdict
 from titanic_mlops.domain.params import ExperimentParams
 
-Mode = Literal["shadow", "canary"]
-Verdict = Literal["continue", "promote", "reject"]
 _MAX_ACCURACY = 0.999
-
-
-class ExperimentDecision(BaseModel):
-    """One look at a running experiment: what history, MLflow and `status --json` record."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    mode: Mode
-    labelled_rows: int
-    required_rows: int
-    champion_accuracy: float | None
-    challenger_accuracy: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    decision: Verdict
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -236,3 +215,38 @@ def _two_proportion_p(counts: ArmCounts, value: float, alternative: str) -> floa
         )  # fmt: skip
     p = float(result.pvalue)
     return 1.0 if math.isnan(p) else p
+
+
+@dataclass(frozen=True)
+class Regression:
+    """The new champion's labelled window against the previous champion's record."""
+
+    p_value: float
+    regressed: bool
+    done: bool
+    reason: str
+
+
+def decide_regression(record: ArmCounts, horizon_rows: int, params: ExperimentParams) -> Regression:
+    """Roll back when the new champion (challenger arm) is worse by more than the margin.
+
+    `record` holds the previous champion's experiment record as the champion arm and the new
+    champion's rows since its promotion as the challenger arm; the watch ends at `horizon_rows`.
+    """
+    n = record.challenger_rows
+    if n < 2 or record.champion_rows == 0:
+        return Regression(1.0, False, False, f"{n} labelled rows since the promotion")
+    margin = params.non_inferiority_margin
+    p = _two_proportion_p(record, -margin, "smaller")
+    now = record.challenger_right / n
+    before = record.champion_right / record.champion_rows
+    if p < params.alpha:
+        return Regression(
+            p,
+            True,
+            True,
+            f"regression: accuracy {now:.4f} vs {before:.4f} before, worse by more than {margin} (p={p:.4f})",
+        )
+    done = n >= horizon_rows
+    state = "no regression" if done else f"{n} of {horizon_rows} rows, no regression yet"
+    return Regression(p, False, done, f"{state}: accuracy {now:.4f} vs {before:.4f} (p={p:.4f})")

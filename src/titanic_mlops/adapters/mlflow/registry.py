@@ -173,6 +173,14 @@ class Registry:
     def set_alias(self, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(self.model_name, alias, version)
 
+    def delete_alias(self, alias: str) -> None:
+        """Remove `alias` (the experiment's reject); absent already is fine."""
+        if self.alias(alias) is not None:
+            self.client.delete_registered_model_alias(self.model_name, alias)
+
+    def describe_version(self, version: str, description: str) -> None:
+        self.client.update_model_version(self.model_name, version, description=description)
+
     def alias(self, alias: str) -> ModelRef | None:
         """The version the alias points at; None only when the store says there is none."""
         from mlflow.exceptions import MlflowException
