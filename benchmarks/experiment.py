@@ -124,7 +124,8 @@ def cell(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, default=ROOT / "params.yaml")
-    parser.add_argument("--trials", type=int, default=1000)
+    parser.add_argument("--trials", type=int, default=600)
+    parser.add_argument("--modes", nargs="+", choices=["shadow", "canary"], default=["shadow", "canary"])
     parser.add_argument("--baseline", type=float, default=0.8, help="the champion's accuracy")
     parser.add_argument("--agreement", type=float, default=0.5, help="shadow: share of copied outcomes")
     parser.add_argument("--seed", type=int, default=12)
@@ -147,7 +148,7 @@ def main() -> int:
     out = sys.stdout
     started = time.perf_counter()
     cells: list[Cell] = []
-    for mode in ("shadow", "canary"):
+    for mode in args.modes:
         required = experiment.required_rows(mode, params, args.baseline)
         out.write(f"{mode}: the power analysis plans {required} labelled rows\n")
         cells += [cell(mode, name, diff, params, args) for name, diff in scenarios]

@@ -30,8 +30,8 @@ PARAMS = ExperimentParams(
 def test_the_plan_matches_the_textbook_sample_sizes() -> None:
     # One-sided, alpha 0.05, power 0.8, 0.80 -> 0.85: (1.645 + 0.842)^2 * 0.2875 / 0.05^2 ~ 711.
     assert 700 <= experiment.required_rows("shadow", PARAMS, 0.8) <= 720
-    # Canary 10%: ~406 rows on the challenger arm (unpooled variance under the alternative).
-    assert 4000 <= experiment.required_rows("canary", PARAMS, 0.8) <= 4100
+    # Canary 10%: ~431 rows on the challenger arm (pooled variance), nine times that on the champion's.
+    assert 4250 <= experiment.required_rows("canary", PARAMS, 0.8) <= 4400
 
 
 def test_a_smaller_effect_needs_more_rows() -> None:
@@ -110,8 +110,9 @@ def test_canary_rejects_an_equal_challenger_at_the_horizon() -> None:
     assert decision.decision == "reject"
 
 
-def test_canary_rejects_a_sample_ratio_mismatch() -> None:
-    decision = experiment.decide_canary(ArmCounts(800, 640, 200, 170), 3950, PARAMS)
+def test_canary_rejects_a_sample_ratio_mismatch_at_the_deciding_look() -> None:
+    assert experiment.decide_canary(ArmCounts(800, 640, 200, 170), 3950, PARAMS).decision == "continue"
+    decision = experiment.decide_canary(ArmCounts(800, 640, 200, 170), 1000, PARAMS)
     assert decision.decision == "reject"
     assert decision.reason.startswith("sample ratio mismatch: 200 of 1000 rows")
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import binomtest
-from statsmodels.stats.power import TTestPower
+from statsmodels.stats.power import NormalIndPower, TTestPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
-    samplesize_proportions_2indep_onetail,
     test_proportions_2indep,
 )
 from statsmodels.stats.weightstats import DescrStatsW
@@ -63,7 +62,9 @@ def required_rows(mode: Mode, params: ExperimentParams, baseline_accuracy: float
     Shadow is planned as a one-sided paired test on the per-passenger difference of correctness
     with the variance of two independent models (p1q1 + p2q2), an upper bound for two models that
     agree more than chance does, so the plan errs towards more rows. Canary is a one-sided
-    two-proportion test of the difference, the arms in the ratio of `canary_share`.
+    two-proportion test of the difference, the arms in the ratio of `canary_share`, with the
+    pooled variance the score test uses under the null for the alternative as well: the
+    challenger's smaller variance (p2 > p1) only adds power.
     """
     if not 0.0 < baseline_accuracy < 1.0:
         raise ValueError(f"baseline accuracy must be in (0, 1), got {baseline_accuracy}")
@@ -77,9 +78,15 @@ def required_rows(mode: Mode, params: ExperimentParams, baseline_accuracy: float
             effect_size=effect, alpha=params.alpha, power=params.power, alternative="larger"
         )
         return math.ceil(float(rows))
-    ratio = (1 - params.canary_share) / params.canary_share
-    challenger = samplesize_proportions_2indep_onetail(
-        diff=p2 - p1, prop2=p1, power=params.power, ratio=ratio, alpha=params.alpha, alternative="larger"
+    share = params.canary_share
+    ratio = (1 - share) / share
+    pooled = share * p2 + (1 - share) * p1  # the score test's variance under H0, used for H1 too
+    challenger = NormalIndPower().solve_power(
+        effect_size=(p2 - p1) / math.sqrt(pooled * (1 - pooled)),
+        alpha=params.alpha,
+        power=params.power,
+        ratio=ratio,
+        alternative="larger",
     )
     return math.ceil(float(challenger) * (1 + ratio))
 
@@ -133,7 +140,7 @@ def decide_shadow(counts: PairedCounts, required: int, params: ExperimentParams)
 
 
 def decide_canary(counts: ArmCounts, required: int, params: ExperimentParams) -> ExperimentDecision:
-    """A two-proportion score test plus a sample-ratio-mismatch check on the arm sizes."""
+    """A two-proportion score test, and a sample-ratio-mismatch check at the deciding look."""
     n = counts.n
     if counts.champion_rows == 0 or counts.challenger_rows == 0:
         return _waiting("canary", n, required, f"{n} labelled rows, one arm still empty")
@@ -155,15 +162,6 @@ def decide_canary(counts: ArmCounts, required: int, params: ExperimentParams) ->
             p_value=p, decision=verdict, reason=reason,
         )  # fmt: skip
 
-    share = params.canary_share
-    ratio = float(binomtest(counts.challenger_rows, n, share).pvalue)
-    if ratio < params.guardrails.sample_ratio_p_value:
-        return decision(
-            "reject",
-            f"sample ratio mismatch: {counts.challenger_rows} of {n} rows on the challenger, "
-            f"expected {share:.0%} (p={ratio:.2g})",
-            ratio,
-        )
     margin = params.non_inferiority_margin
     superior = _two_proportion_p(counts, 0.0, "larger")
     if n < horizon(required, params):
@@ -171,6 +169,17 @@ def decide_canary(counts: ArmCounts, required: int, params: ExperimentParams) ->
         if worse < params.alpha:
             return decision("reject", f"worse than the champion by more than {margin} (p={worse:.4f})", worse)
         return decision("continue", f"{n} of {required} labelled rows", superior)
+    share = params.canary_share
+    ratio = float(binomtest(counts.challenger_rows, n, share).pvalue)
+    if (
+        ratio < params.guardrails.sample_ratio_p_value
+    ):  # once, at the deciding look: no repeated-look false alarms
+        return decision(
+            "reject",
+            f"sample ratio mismatch: {counts.challenger_rows} of {n} rows on the challenger, "
+            f"expected {share:.0%} (p={ratio:.2g})",
+            ratio,
+        )
     non_inferior = _two_proportion_p(counts, -margin, "larger")
     return decision(*_final(superior, non_inferior, n, required, params), superior)
 

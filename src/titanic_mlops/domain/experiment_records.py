@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,9 +15,8 @@ PREVIOUS = "previous"  # the alias the champion keeps when an experiment promote
 
 
 def _now() -> str:
-    from titanic_mlops.domain.records import now_iso
-
-    return now_iso()
+    """The history's time format (records.now_iso, not imported: records imports this module)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class ExperimentDecision(BaseModel):

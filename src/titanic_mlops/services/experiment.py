@@ -100,6 +100,28 @@ def start(
     return write_state(paths, state)
 
 
+@dataclass(frozen=True)
+class Staging:
+    """The gate's second stage: with experiment mode on, a passed candidate becomes `challenger`."""
+
+    params: ExperimentParams | None
+    paths: ExperimentPaths
+
+    def stage(
+        self,
+        registry: Registry,
+        candidate: ModelRef,
+        champion: ModelRef | None,
+        champion_accuracy: float | None,
+    ) -> bool:
+        """True when the experiment takes over (mode on, a champion to beat); False = promote now."""
+        if self.params is None or self.params.mode == "off" or champion is None or champion_accuracy is None:
+            return False
+        baseline = min(max(champion_accuracy, 0.01), 0.99 - self.params.min_detectable_effect)
+        start(registry, candidate, champion, self.params, baseline, self.paths)
+        return True
+
+
 def paired_counts(labelled: pd.DataFrame, shadow: pd.DataFrame) -> PairedCounts:
     """Champion rows joined to the challenger's shadow scores of the same predictions."""
     joined = labelled.merge(shadow, left_on="id", right_on="prediction_id", suffixes=("", "_shadow"))
