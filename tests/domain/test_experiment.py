@@ -131,3 +131,9 @@ def test_params_parse_the_section_and_refuse_a_bad_mode() -> None:
     with pytest.raises(ValidationError, match="canary_share"):
         ExperimentParams.model_validate({**PARAMS.model_dump(), "canary_share": 1.5})
     assert "experiment" in Params.model_fields
+
+
+def test_a_bare_yaml_off_means_mode_off() -> None:
+    assert ExperimentParams.model_validate({**PARAMS.model_dump(), "mode": False}).mode == "off"
+    with pytest.raises(ValidationError, match="mode"):
+        ExperimentParams.model_validate({**PARAMS.model_dump(), "mode": True})

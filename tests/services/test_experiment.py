@@ -192,3 +192,18 @@ def test_a_regression_after_the_promotion_rolls_the_champion_back(world: Any) ->
     assert rolled.trigger == "regression" and rolled.champion_after == "1"
     assert registry.aliases["champion"] == "1"
     assert "regression: accuracy" in rolled.reason
+
+
+def test_the_gate_stages_a_passed_candidate_only_with_mode_on_and_a_champion(world: Any) -> None:
+    registry, _, _, paths, _ = world
+    candidate, champion = ModelRef(NAME, "2", "run-2"), ModelRef(NAME, "1", "run-1")
+    off = service.Staging(params().model_copy(update={"mode": "off"}), paths)
+    assert not off.stage(registry, candidate, champion, 0.8)
+    assert not service.Staging(None, paths).stage(registry, candidate, champion, 0.8)
+    assert not service.Staging(params(), paths).stage(registry, candidate, None, None)
+    assert service.read_state(paths) is None
+    assert service.Staging(params(), paths).stage(registry, candidate, champion, 0.8)
+    state = service.read_state(paths)
+    assert state is not None and state.running and state.challenger_version == "2"
+    assert registry.aliases == {"champion": "1", "challenger": "2"}
+    assert registry.tags["2"]["experiment_required_rows"] == str(state.required_rows)

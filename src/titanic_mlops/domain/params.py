@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Frozen(BaseModel):
@@ -89,6 +89,12 @@ class ExperimentParams(_Frozen):
     non_inferiority_margin: float = Field(ge=0.0, lt=1.0)
     max_labelled_rows: int = Field(ge=1)
     guardrails: Guardrails
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        """YAML 1.1 reads a bare `off` as false: `mode: off` means mode off."""
+        return "off" if value is False else value
 
 
 class Params(_Frozen):
