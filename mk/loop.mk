@@ -17,6 +17,10 @@ monitor: ## One monitoring cycle on the prediction log (retrains through the gat
 bench-drift: ## False-alarm and detection rates of the drift policy at the default window, as a table
 	$(BIN)/python benchmarks/drift_policy.py
 
+.PHONY: bench-experiment
+bench-experiment: ## False promotion rate, power and labelled rows to a decision of the online A/B test (shadow, canary), as a table
+	$(BIN)/python benchmarks/experiment.py
+
 .PHONY: up
 up: ## Start the API (8000), MLflow UI (5000), Evidently UI (8001), Prefect UI (4200); pids in <state>/run
 	$(BIN)/python scripts/services.py up --state $(TITANIC_MLOPS_STATE_DIR) --workspace $(WORKSPACE)

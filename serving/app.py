@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from serving.challenger import ChallengerSlot
 from serving.http import FastJSON, Observe, install_error_handlers
 from serving.metrics import Metrics
 from serving.routers import admin, feedback, health, predictions
 from serving.runtime import Runtime
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.services.deployment import Deployment
+from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.services.served_model import AliasFollower
 
 # SQLite log: WAL checkpoints in a background thread, not in a request (see SqlitePredictionLog).
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry = deployment.registry(probe_timeout=s.tracking_probe_timeout_seconds)
         log = deployment.prediction_log(checkpoint_seconds=_CHECKPOINT_SECONDS)
         runtime = Runtime(deployment, metrics, AliasFollower(registry, s.serving_engine), log)
+        paths = ExperimentPaths(deployment.state.root)  # a12: the challenger beside the champion
+        runtime.challenger = ChallengerSlot(registry, s.serving_engine, paths, metrics.registry)
         app.state.runtime = runtime
         runtime.tasks.append(asyncio.create_task(runtime.follow_alias()))
         try:
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
             runtime.log.close()
+            runtime.challenger.close()
             metrics.monitoring.close()
 
     app = FastAPI(

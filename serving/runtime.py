@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from serving.challenger import ChallengerSlot
 from serving.metrics import Metrics
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.served_model import AliasFollower, ReloadResult, ServingModel
@@ -44,6 +45,7 @@ class Runtime:
     online: OnlineFeatures | None = None
     ready: Ready | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    challenger: ChallengerSlot | None = None  # the online experiment's second model (serving/challenger.py)
 
     def open_online(self) -> None:
         store = self.deployment.feature_store()
@@ -81,4 +83,9 @@ class Runtime:
                 await asyncio.to_thread(self.reload)
             except Exception:
                 logger.exception("alias poll failed; the current model keeps serving")
+            if self.challenger is not None:  # a12: load or drop the experiment's challenger
+                try:
+                    await asyncio.to_thread(self.challenger.refresh)
+                except Exception:
+                    logger.exception("challenger poll failed; the champion serves on")
             await asyncio.sleep(interval)

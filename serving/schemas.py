@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -84,6 +84,7 @@ class Prediction(BaseModel):
     survived: Literal[0, 1]
     probability: float
     prediction_id: int
+    model_version: str | None = None  # which version answered, while an experiment runs
 
 
 class PredictResponse(BaseModel):
@@ -140,6 +141,8 @@ class ModelInfo(BaseModel):
     lineage: dict[str, str]
     aliases: list[str]
     refused: dict[str, str | float] | None = None
+    # The online experiment: mode, canary_share, the challenger's name/version/run/engine, dropped.
+    experiment: dict[str, Any] | None = None
 
 
 class Status(BaseModel):

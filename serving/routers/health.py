@@ -39,6 +39,7 @@ async def model(request: Request) -> Response:
             "refused": None
             if refused is None
             else {"version": refused.version, "reason": refused.reason, "at": refused.at},
+            "experiment": runtime.challenger.info() if runtime.challenger else None,  # a12
         }
     )
 

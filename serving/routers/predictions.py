@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
-from serving import deps, schemas
+from serving import challenger, deps, schemas
 from serving.http import FastJSON, request_id
 from serving.runtime import Runtime
 from titanic_mlops.domain import schema
@@ -62,7 +62,9 @@ async def predict(body: schemas.PredictRequest, request: Request) -> Response:
     records = [p.model_dump() for p in body.instances]
     scored = scoring.score_records(records, ready.model.model, ready.online.tickets)
     runtime.metrics.missing_inputs(scored)
-    return FastJSON(answer(scored, log(request, runtime, scored, records)))
+    slot = runtime.challenger  # a12: shadow or canary while an experiment runs
+    served = challenger.serve(slot, request, runtime, scored, records, log, answer) if slot else None
+    return FastJSON(served or answer(scored, log(request, runtime, scored, records)))
 
 
 @router.get(

@@ -53,9 +53,16 @@ def make_workspace(root: Path) -> Workspace:
     shutil.copytree(ROOT / "feature_repo", root / "feature_repo")
     shutil.copytree(ROOT / "data" / "external", root / "data" / "external")
     (root / "data" / "feedback").mkdir(parents=True)
-    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+    set_experiment_mode(root / "params.yaml", "off")  # the loop tests judge the single-stage gate
     shutil.copy(ROOT / "dvc.yaml", root / "dvc.yaml")
     return Workspace(root=root, state=root / ".state")
+
+
+def set_experiment_mode(target: Path, mode: str) -> None:
+    """The repo's params.yaml with `experiment.mode` set (comments kept: a one-line edit)."""
+    text = (ROOT / "params.yaml").read_text()
+    assert text.count("\n  mode: shadow\n") == 1, "params.yaml: expected one `mode: shadow` line"
+    target.write_text(text.replace("\n  mode: shadow\n", f"\n  mode: {mode}\n"))
 
 
 def stage_commands(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, list[str]]:

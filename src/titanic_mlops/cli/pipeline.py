@@ -77,7 +77,7 @@ def _promote(args: argparse.Namespace) -> int:
 
     from titanic_mlops import atomic
     from titanic_mlops.config.params_yaml import load_params
-    from titanic_mlops.services import promote
+    from titanic_mlops.services import experiment, promote
     from titanic_mlops.services.train import read_candidate
 
     current = deployment()
@@ -87,15 +87,18 @@ def _promote(args: argparse.Namespace) -> int:
         recent = pd.read_parquet(args.recent)
     elif args.recent is not None:
         logger.info("promote: no recent window at %s yet; judging on the holdout only", args.recent)
+    params = load_params(args.params)
+    staging = experiment.Staging(params.experiment, experiment.ExperimentPaths(current.state.root))
     event = promote.run_gate(
         current.registry(),
         candidate.ref,
         pd.read_parquet(args.holdout),
-        load_params(args.params).promote,
+        params.promote,
         current.history_path,
         trigger=args.trigger or current.settings.trigger,
         lock=current.promotion_lock(),
         recent=recent,
+        staging=staging,
     )
     atomic.write_json(args.out, event.model_dump(mode="json"))
     logger.info("promote: version %s %s", candidate.version, event.reason)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Frozen(BaseModel):
@@ -75,6 +75,34 @@ class MonitorParams(_Frozen):
     min_feedback_rows: int = Field(ge=1)
 
 
+class Guardrails(_Frozen):
+    """When serving drops the challenger and the experiment stops, whatever the statistics say."""
+
+    max_challenger_error_rate: float = Field(ge=0.0, le=1.0)
+    max_latency_ratio: float = Field(ge=1.0)
+    min_guardrail_requests: int = Field(ge=1)
+    sample_ratio_p_value: float = Field(gt=0.0, lt=1.0)
+
+
+class ExperimentParams(_Frozen):
+    """The online A/B test between `champion` and `challenger` (docs/monitoring.md)."""
+
+    mode: Literal["off", "shadow", "canary"]
+    canary_share: float = Field(gt=0.0, lt=1.0)
+    alpha: float = Field(gt=0.0, lt=0.5)
+    power: float = Field(gt=0.5, lt=1.0)
+    min_detectable_effect: float = Field(gt=0.0, lt=1.0)
+    non_inferiority_margin: float = Field(ge=0.0, lt=1.0)
+    max_labelled_rows: int = Field(ge=1)
+    guardrails: Guardrails
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        """YAML 1.1 reads a bare `off` as false: `mode: off` means mode off."""
+        return "off" if value is False else value
+
+
 class Params(_Frozen):
     ingest: IngestParams
     validate_: ValidateParams = Field(alias="validate")
@@ -83,3 +111,5 @@ class Params(_Frozen):
     train: TrainParams
     promote: PromoteParams
     monitor: MonitorParams | None = None
+    # Absent = mode off: a params file without the section keeps the single-stage gate.
+    experiment: ExperimentParams | None = None

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from titanic_mlops.domain.evaluation import Metrics
+from titanic_mlops.domain.experiment_records import ExperimentEvent
 from titanic_mlops.domain.promotion import GateCheck
 
 Action = Literal["none", "retrain"]
@@ -130,7 +131,8 @@ HistoryEvent = Annotated[
     | MonitoringEvent
     | RetrainingEvent
     | RetrainingRefusedEvent
-    | RetrainingFailedEvent,
+    | RetrainingFailedEvent
+    | ExperimentEvent,
     Field(discriminator="event"),
 ]
 

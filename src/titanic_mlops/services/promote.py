@@ -19,6 +19,7 @@ from titanic_mlops.domain.errors import ModelNotFound
 from titanic_mlops.domain.params import PromoteParams
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent, SetMetrics
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, PREVIOUS, ModelRef
+from titanic_mlops.services.experiment import Staging
 from titanic_mlops.stores import history
 
 
@@ -51,6 +52,7 @@ def run_gate(
     trigger: str,
     lock: AbstractContextManager[None],
     recent: pd.DataFrame | None = None,
+    staging: Staging | None = None,
 ) -> PromotionEvent:
     """Judge `candidate` on the frozen holdout (and the recent labelled window, when given).
 
@@ -58,7 +60,7 @@ def run_gate(
     replace.
     """
     with lock:
-        return _judge(registry, candidate, holdout, policy, history_path, trigger, recent)
+        return _judge(registry, candidate, holdout, policy, history_path, trigger, recent, staging)
 
 
 def _judge(
@@ -69,6 +71,7 @@ def _judge(
     history_path: Path,
     trigger: str,
     recent: pd.DataFrame | None,
+    staging: Staging | None = None,
 ) -> PromotionEvent:
     registry.set_alias(CHALLENGER, candidate.version)
     champion = registry.alias(CHAMPION)
@@ -77,12 +80,20 @@ def _judge(
         sets["recent"] = recent
     comparisons = [comparison(registry, name, frame, candidate, champion) for name, frame in sets.items()]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
-    if decision.promote:
+    held = comparisons[0].champion
+    staged = (
+        decision.promote
+        and staging is not None
+        and staging.stage(  # a12: the online experiment
+            registry, candidate, champion, held.overall.accuracy if held else None
+        )
+    )
+    if decision.promote and not staged:
         _move_aliases(registry, candidate, champion)
     registry.tag(
         candidate.version,
         {
-            "promotion_decision": "promoted" if decision.promote else "refused",
+            "promotion_decision": "staged" if staged else "promoted" if decision.promote else "refused",
             "promotion_reason": decision.reason[:4000],
             "promotion_trigger": trigger,
         },
@@ -94,9 +105,9 @@ def _judge(
         model_name=candidate.name,
         challenger_version=candidate.version,
         champion_before=before,
-        champion_after=candidate.version if decision.promote else before,
-        promoted=decision.promote,
-        reason=decision.reason,
+        champion_after=candidate.version if decision.promote and not staged else before,
+        promoted=decision.promote and not staged,
+        reason=decision.reason + ("; staged as challenger: the online experiment decides" if staged else ""),
         checks=decision.checks,
         metrics={
             c.name: SetMetrics(

@@ -180,7 +180,12 @@ class Registry:
         self.client.set_registered_model_alias(self.model_name, alias, version)
 
     def delete_alias(self, alias: str) -> None:
-        self.client.delete_registered_model_alias(self.model_name, alias)
+        """Remove `alias` (the experiment's reject); absent already is fine."""
+        if self.alias(alias) is not None:
+            self.client.delete_registered_model_alias(self.model_name, alias)
+
+    def describe_version(self, version: str, description: str) -> None:
+        self.client.update_model_version(self.model_name, version, description=description)
 
     def alias(self, alias: str) -> ModelRef | None:
         """The version the alias points at; None only when the store says there is none."""

@@ -1,0 +1,317 @@
+"""The online experiment's use cases: start it, evaluate it each monitoring cycle, move the aliases.
+
+The statistics are `domain.experiment`; this module gathers the labelled rows, acts on the
+decision and records it (the state file serving reads, the history, the MLflow version's tags
+and description). Promote: `champion` moves to the challenger, the old champion keeps alias
+`previous`, `challenger` is removed; reject: `challenger` is removed. After a promotion the new
+champion is watched, and a significant regression rolls `champion` back to `previous`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from titanic_mlops import atomic
+from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.domain import experiment
+from titanic_mlops.domain.experiment import ArmCounts, PairedCounts
+from titanic_mlops.domain.experiment_records import (
+    PREVIOUS,
+    ExperimentDecision,
+    ExperimentEvent,
+    ExperimentState,
+    Mode,
+)
+from titanic_mlops.domain.params import ExperimentParams
+from titanic_mlops.domain.promotion import GateCheck
+from titanic_mlops.domain.records import PromotionEvent, RollbackEvent
+from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, ModelRef
+from titanic_mlops.stores import history
+from titanic_mlops.stores.interfaces import PredictionLog
+from titanic_mlops.stores.shadow_log import ShadowLog
+
+
+@dataclass(frozen=True)
+class ExperimentPaths:
+    """Where the experiment lives under the state directory (embedded profile)."""
+
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / "experiment" / "state.json"
+
+    @property
+    def shadow(self) -> Path:
+        return self.root / "experiment" / "shadow.db"
+
+    @property
+    def guardrail(self) -> Path:
+        """Written by serving when it drops the challenger; read by the next evaluation."""
+        return self.root / "experiment" / "guardrail.json"
+
+
+def read_state(paths: ExperimentPaths) -> ExperimentState | None:
+    if not paths.state.exists():
+        return None
+    return ExperimentState.model_validate_json(paths.state.read_text())
+
+
+def write_state(paths: ExperimentPaths, state: ExperimentState) -> ExperimentState:
+    atomic.write_text(paths.state, state.model_dump_json(indent=2))
+    return state
+
+
+def start(
+    registry: Registry,
+    challenger: ModelRef,
+    champion: ModelRef,
+    params: ExperimentParams,
+    baseline_accuracy: float,
+    paths: ExperimentPaths,
+) -> ExperimentState:
+    """The gate passed with experiment mode on: `challenger` serves beside, `champion` stays."""
+    registry.set_alias(CHALLENGER, challenger.version)
+    mode: Mode = "canary" if params.mode == "canary" else "shadow"
+    required = experiment.required_rows(mode, params, baseline_accuracy)
+    state = ExperimentState(
+        model_name=challenger.name,
+        challenger_version=challenger.version,
+        champion_version=champion.version,
+        params=params,
+        baseline_accuracy=baseline_accuracy,
+        required_rows=required,
+        started_at=time.time(),
+    )
+    paths.guardrail.unlink(missing_ok=True)
+    registry.tag(
+        challenger.version,
+        {
+            "experiment_mode": mode,
+            "experiment_required_rows": str(required),
+            "experiment_decision": "continue",
+        },
+    )
+    return write_state(paths, state)
+
+
+@dataclass(frozen=True)
+class Staging:
+    """The gate's second stage: with experiment mode on, a passed candidate becomes `challenger`."""
+
+    params: ExperimentParams | None
+    paths: ExperimentPaths
+
+    def stage(
+        self,
+        registry: Registry,
+        candidate: ModelRef,
+        champion: ModelRef | None,
+        champion_accuracy: float | None,
+    ) -> bool:
+        """True when the experiment takes over (mode on, a champion to beat); False = promote now."""
+        if self.params is None or self.params.mode == "off" or champion is None or champion_accuracy is None:
+            return False
+        baseline = min(max(champion_accuracy, 0.01), 0.99 - self.params.min_detectable_effect)
+        start(registry, candidate, champion, self.params, baseline, self.paths)
+        return True
+
+
+def paired_counts(labelled: pd.DataFrame, shadow: pd.DataFrame) -> PairedCounts:
+    """Champion rows joined to the challenger's shadow scores of the same predictions."""
+    joined = labelled.merge(shadow, left_on="id", right_on="prediction_id", suffixes=("", "_shadow"))
+    champion = joined["survived"].astype(int) == joined["label"].astype(int)
+    challenger = joined["survived_shadow"].astype(int) == joined["label"].astype(int)
+    return PairedCounts(
+        both_right=int((champion & challenger).sum()),
+        champion_only=int((champion & ~challenger).sum()),
+        challenger_only=int((~champion & challenger).sum()),
+        both_wrong=int((~champion & ~challenger).sum()),
+    )
+
+
+def arm_counts(labelled: pd.DataFrame, champion: str, challenger: str) -> ArmCounts:
+    """Canary: each labelled row counted for the version that answered it."""
+    version = labelled["model_version"].astype(str)
+    right = labelled["survived"].astype(int) == labelled["label"].astype(int)
+    return ArmCounts(
+        champion_rows=int((version == champion).sum()),
+        champion_right=int((right & (version == champion)).sum()),
+        challenger_rows=int((version == challenger).sum()),
+        challenger_right=int((right & (version == challenger)).sum()),
+    )
+
+
+def _since(log: PredictionLog, started: float) -> pd.DataFrame:
+    labelled = log.labelled()
+    return labelled[labelled["ts"] >= started] if len(labelled) else labelled
+
+
+def look(
+    state: ExperimentState, log: PredictionLog, shadow: ShadowLog, paths: ExperimentPaths
+) -> ExperimentDecision:
+    """The decision on the labelled rows so far (no side effects)."""
+    params = state.params
+    breach = _guardrail(paths, state.challenger_version)
+    labelled = _since(log, state.started_at)
+    if state.mode == "shadow":
+        mine = (
+            labelled[labelled["model_version"].astype(str) == state.champion_version]
+            if len(labelled)
+            else labelled
+        )
+        counts: PairedCounts | ArmCounts = paired_counts(mine, shadow.for_version(state.challenger_version))
+        decision = experiment.decide_shadow(counts, state.required_rows, params)  # type: ignore[arg-type]
+    else:
+        counts = (
+            arm_counts(labelled, state.champion_version, state.challenger_version)
+            if len(labelled)
+            else ArmCounts(0, 0, 0, 0)
+        )
+        decision = experiment.decide_canary(counts, state.required_rows, params)  # type: ignore[arg-type]
+    if breach is not None and decision.decision == "continue":
+        return decision.model_copy(update={"decision": "reject", "reason": f"guardrail: {breach}"})
+    return decision
+
+
+def evaluate(
+    registry: Registry, log: PredictionLog, shadow: ShadowLog, paths: ExperimentPaths, history_path: Path
+) -> ExperimentDecision | RollbackEvent | None:
+    """One monitoring cycle's look: continue, promote or reject (or the post-promotion watch)."""
+    state = read_state(paths)
+    if state is None:
+        return None
+    if state.watching:
+        return watch(registry, log, state, paths, history_path)
+    if not state.running:
+        return None
+    decision = look(state, log, shadow, paths)
+    state = state.model_copy(update={"last": decision})
+    if decision.decision == "continue":
+        write_state(paths, state)
+        return decision
+    _act(registry, state, decision, history_path)
+    promoted = decision.decision == "promote"
+    write_state(
+        paths,
+        state.model_copy(
+            update={"running": False, "watching": promoted, "promoted_at": time.time() if promoted else None}
+        ),
+    )
+    return decision
+
+
+def _act(
+    registry: Registry, state: ExperimentState, decision: ExperimentDecision, history_path: Path
+) -> None:
+    """Move the aliases, then record the decision everywhere it is read."""
+    promoted = decision.decision == "promote"
+    if promoted:
+        registry.set_alias(PREVIOUS, state.champion_version)
+        registry.set_alias(CHAMPION, state.challenger_version)
+    registry.delete_alias(CHALLENGER)
+    annotate(registry, state.challenger_version, decision)
+    history.append(
+        history_path,
+        ExperimentEvent(
+            **decision.model_dump(),
+            model_name=state.model_name,
+            challenger_version=state.challenger_version,
+            champion_version=state.champion_version,
+            promoted=promoted,
+        ),
+    )
+    if promoted:  # the manual `rollback` finds the champion it replaced through this event
+        history.append(
+            history_path,
+            PromotionEvent(
+                trigger="experiment",
+                model_name=state.model_name,
+                challenger_version=state.challenger_version,
+                champion_before=state.champion_version,
+                champion_after=state.challenger_version,
+                promoted=True,
+                reason=decision.reason,
+                checks=[GateCheck(check="experiment", passed=True, detail=decision.reason)],
+                metrics={},
+            ),
+        )
+
+
+def annotate(registry: Registry, version: str, decision: ExperimentDecision) -> None:
+    """The decision on the MLflow version: one tag per statistic, and a readable description."""
+    fields = decision.model_dump()
+    registry.tag(version, {f"experiment_{k}": "" if v is None else str(v)[:4000] for k, v in fields.items()})
+    registry.describe_version(version, describe(decision))
+
+
+def describe(decision: ExperimentDecision) -> str:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    return (
+        f"Online experiment ({decision.mode}): {decision.decision}. {decision.reason}. "
+        f"{decision.labelled_rows} labelled rows (planned {decision.required_rows}); accuracy "
+        f"champion {pct(decision.champion_accuracy)}, challenger {pct(decision.challenger_accuracy)}; "
+        f"difference {pct(decision.difference)} [{pct(decision.ci_low)}, {pct(decision.ci_high)}]; "
+        f"p-value {pct(decision.p_value)}."
+    )
+
+
+def watch(
+    registry: Registry, log: PredictionLog, state: ExperimentState, paths: ExperimentPaths, history_path: Path
+) -> RollbackEvent | None:
+    """After a promotion: the new champion's window against the old champion's record."""
+    last = state.last
+    if last is None or state.promoted_at is None or last.champion_accuracy is None:
+        write_state(paths, state.model_copy(update={"watching": False}))
+        return None
+    before_rows = (
+        last.labelled_rows
+        if state.mode == "shadow"
+        else round(last.labelled_rows * (1 - state.params.canary_share))
+    )
+    labelled = _since(log, state.promoted_at)
+    mine = (
+        labelled[labelled["model_version"].astype(str) == state.challenger_version]
+        if len(labelled)
+        else labelled
+    )
+    right = int((mine["survived"].astype(int) == mine["label"].astype(int)).sum()) if len(mine) else 0
+    record = ArmCounts(before_rows, round(last.champion_accuracy * before_rows), len(mine), right)
+    result = experiment.decide_regression(record, min(before_rows, state.required_rows), state.params)
+    if not result.done:
+        return None
+    write_state(paths, state.model_copy(update={"watching": False}))
+    if not result.regressed or registry.alias(CHAMPION) is None:
+        return None
+    current = registry.require(CHAMPION)
+    if current.version != state.challenger_version:
+        return None  # someone moved the alias by hand since: theirs wins
+    registry.set_alias(CHAMPION, state.champion_version)
+    event = RollbackEvent(
+        trigger="regression",
+        model_name=state.model_name,
+        champion_before=state.challenger_version,
+        champion_after=state.champion_version,
+        reason=result.reason,
+    )
+    history.append(history_path, event)
+    return event
+
+
+def record_guardrail(paths: ExperimentPaths, version: str, reason: str) -> None:
+    """Serving dropped the challenger: the next evaluation rejects it with this reason."""
+    atomic.write_json(paths.guardrail, {"challenger_version": version, "reason": reason})
+
+
+def _guardrail(paths: ExperimentPaths, version: str) -> str | None:
+    if not paths.guardrail.exists():
+        return None
+    found = json.loads(paths.guardrail.read_text())
+    return str(found["reason"]) if found.get("challenger_version") == version else None
