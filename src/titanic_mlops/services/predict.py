@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -70,31 +70,46 @@ def text_chunks(source: Path, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
         yield type_columns(chunk, labelled=False, origin=f"{source} chunk {number}")
 
 
-def score_chunks(
-    source: Path, output: Path, model: scoring.LoadedModel, sizes: TicketLookup, chunk_rows: int | None
-) -> int:
-    """Score `source` chunk by chunk into `output` (atomically); returns the row count."""
+Reader = Callable[[Path, int | None], Iterator[pd.DataFrame]]
 
-    def write(staged: Path, chunks: Iterator[pd.DataFrame]) -> int:
-        rows = 0
+
+def score_chunks(
+    source: Path,
+    output: Path,
+    model: scoring.LoadedModel,
+    sizes: TicketLookup,
+    chunk_rows: int | None,
+    reader: Reader | None = None,
+) -> int:
+    """Score `source` chunk by chunk into `output` (atomically); returns the row count.
+
+    By default the parser-typed path, then the text path if a number does not parse; a given
+    `reader` is used alone (the benchmark compares the two).
+    """
+    if reader is not None:
+        return _write_scored(output, reader(source, chunk_rows), model, sizes)
+    try:
+        return _write_scored(output, parsed_chunks(source, chunk_rows), model, sizes)
+    except UnparsedNumber as exc:
+        logger.warning("%s: a number did not parse (%s); reading it again as text", source, exc)
+        return _write_scored(output, text_chunks(source, chunk_rows), model, sizes)
+
+
+def _write_scored(
+    output: Path, chunks: Iterator[pd.DataFrame], model: scoring.LoadedModel, sizes: TicketLookup
+) -> int:
+    rows = 0
+
+    def write(staged: Path) -> None:
+        nonlocal rows
         with staged.open("w", newline="") as out:
             for number, raw in enumerate(chunks):
                 scored = scoring.score_frame(raw, model, sizes)
                 scoring.submission(scored).to_csv(out, header=number == 0, index=False)
                 rows += len(raw)
-        return rows
 
-    counted: list[int] = []
-    try:
-        atomic.write_with(
-            output, lambda staged: counted.append(write(staged, parsed_chunks(source, chunk_rows)))
-        )
-    except UnparsedNumber as exc:
-        logger.warning("%s: a number did not parse (%s); reading it again as text", source, exc)
-        atomic.write_with(
-            output, lambda staged: counted.append(write(staged, text_chunks(source, chunk_rows)))
-        )
-    return counted[-1]
+    atomic.write_with(output, write)
+    return rows
 
 
 def score_file(source: Path, output: Path, model: scoring.LoadedModel, sizes: TicketLookup) -> int:
