@@ -1,16 +1,17 @@
-"""`make bench-scale`: batch scoring rows/s (one process in chunks vs Dask partitions), the model
-search (sequential vs Prefect's Dask task runner), and Feast online lookup latency (SQLite vs Redis).
+"""`make bench-scale`: batch scoring rows/s for 1M and 10M rows against the floor (onnxruntime on
+the prepared matrix) and the text path, with peak memory (benchmarks/batch.py), written as JSON;
+then the model search (sequential vs Prefect's Dask task runner) and Feast online lookup latency
+(SQLite vs Redis).
 
-Prints a table. Needs PostgreSQL and Redis on 127.0.0.1 for the Redis row (a temporary database
-and an empty Redis database number, both removed at the end). Options: --rows N (default 10
-million), --skip-search, --skip-feast.
+Prints tables. Needs PostgreSQL and Redis on 127.0.0.1 for the Redis row (a temporary database
+and an empty Redis database number, both removed at the end). Options: --rows 1000000,10000000,
+--json PATH, --dask ROWS (one process vs Dask partitions), --skip-search, --skip-feast.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import secrets
 import shutil
 import statistics
@@ -24,14 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from titanic_mlops import atomic
 from titanic_mlops.adapters import feast_store as feature_store
-from titanic_mlops.adapters import onnx_graph as onnx_model
 from titanic_mlops.config.params_yaml import load_params
 from titanic_mlops.domain import features, schema, training
-from titanic_mlops.domain.versions import ModelRef
 from titanic_mlops.services import ingest
 from titanic_mlops.services import predict as batch_scoring
-from titanic_mlops.services import scoring as prediction
 from titanic_mlops.services.deployment import Deployment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,46 +63,43 @@ def group_sizes(tickets: Any) -> list[float | None]:
     return [known.get(t) for t in tickets]
 
 
-def bench_scoring(rows: int, tmp: Path) -> list[tuple[str, str]]:
-    frame = training_frame()
-    inputs, labels = features.coerce_inputs(frame), frame[schema.LABEL].to_numpy()
-    pipeline = training.build_pipeline(training.estimator_for("random_forest", 0)).fit(inputs, labels)
-    payload = onnx_model.to_onnx(pipeline)
-    ref = ModelRef("bench", "1", "-")
-    model = prediction.LoadedModel(ref, "onnx", onnx_model.OnnxModel(payload))
+def bench_engine(sizes: list[int], tmp: Path, report: Path) -> list[tuple[str, str]]:
+    """Rows/s of the batch engine against the floor and the text path, 1M and 10M rows."""
+    import batch
+
+    results: list[dict[str, Any]] = []
+    for rows in sizes:
+        source = tmp / f"passengers-{rows}.csv"
+        synthetic_csv(source, rows)
+        results += batch.run(rows, source, tmp)
+        source.unlink()
+        say(batch.table([r for r in results if r["rows"] == rows]))
+    atomic.write_json(report, {"chunk_rows": batch.CHUNK, "results": results})
+    return [("batch scoring table (above)", f"written to {report}")]
+
+
+def bench_dask(rows: int, tmp: Path) -> list[tuple[str, str]]:
+    """One process in chunks against Dask partitions, the same file and model."""
+    import batch
+
+    model, payload = batch.champion_like()
     source = tmp / "passengers.csv"
-    started = time.perf_counter()
     synthetic_csv(source, rows)
-    made = time.perf_counter() - started
-    size_mb = source.stat().st_size / 1e6
-    out: list[tuple[str, str]] = [
-        (f"synthetic CSV ({rows:,} rows, {size_mb:,.0f} MB)", f"written in {made:.1f} s")
-    ]
     started = time.perf_counter()
     batch_scoring.score_csv(source, tmp / "chunked.csv", model, group_sizes, chunk_rows=200_000)
     chunked = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.append(
-        (
-            "score, one process, chunks of 200k",
-            f"{rows / chunked:,.0f} rows/s ({chunked:.1f} s, peak RSS {peak_mb:,.0f} MB)",
-        )
-    )
-    portable = batch_scoring.PortableModel(ref, "onnx", payload)
+    portable = batch_scoring.PortableModel(model.ref, "onnx", payload)
     started = time.perf_counter()
     batch_scoring.score_csv_dask(source, tmp / "dask.csv", portable, group_sizes, blocksize="64MB")
     on_dask = time.perf_counter() - started
-    out.append(
-        (
-            f"score, Dask processes ({os.cpu_count()} cores), 64 MB partitions",
-            f"{rows / on_dask:,.0f} rows/s ({on_dask:.1f} s)",
-        )
-    )
     same = pd.read_csv(tmp / "chunked.csv", nrows=100_000).equals(
         pd.read_csv(tmp / "dask.csv", nrows=100_000)
     )
-    out.append(("same predictions (first 100k rows)", str(same)))
-    return out
+    return [
+        (f"score {rows:,} rows, one process, chunks of 200k", f"{rows / chunked:,.0f} rows/s"),
+        (f"score, Dask processes ({os.cpu_count()} cores)", f"{rows / on_dask:,.0f} rows/s"),
+        ("same predictions (first 100k rows)", str(same)),
+    ]
 
 
 def bench_search(tmp: Path) -> list[tuple[str, str]]:
@@ -191,16 +187,25 @@ def bench_feast(tmp: Path, count: int = 1000) -> list[tuple[str, str]]:
     return out
 
 
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", default="1000000,10000000", help="comma-separated row counts")
+    parser.add_argument("--json", type=Path, default=ROOT / ".state" / "bench" / "scale.json")
+    parser.add_argument("--dask", type=int, default=0, help="rows for one process vs Dask (0: skip)")
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-feast", action="store_true")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as name:
         tmp = Path(name)
-        rows += bench_scoring(args.rows, tmp)
+        rows += bench_engine([int(n) for n in args.rows.split(",")], tmp, args.json)
+        if args.dask:
+            rows += bench_dask(args.dask, tmp)
         if not args.skip_search:
             rows += bench_search(tmp)
         if not args.skip_feast:

@@ -36,7 +36,9 @@ image: ## Build titanic-mlops-serving:latest (+ :<git sha>) from docker/Dockerfi
 	start=$$(date +%s); \
 	echo "docker build $${args[*]} - < (docker/Dockerfile docker/wheels feature_repo)"; \
 	tar -c --exclude=__pycache__ docker/Dockerfile docker/wheels feature_repo | docker build "$${args[@]}" -; \
-	echo "image: $(SERVING_IMAGE):latest$${sha:+ and :$$sha} built in $$(( $$(date +%s) - start )) s from $$base"
+	echo "image: $(SERVING_IMAGE):latest$${sha:+ and :$$sha} built in $$(( $$(date +%s) - start )) s from $$base"; \
+	bytes="$$(docker image inspect --format '{{.Size}}' $(SERVING_IMAGE):latest)"; \
+	echo "image size: $$(( bytes / 1000000 )) MB (target: under 600 MB; docs/container.md)"
 
 container-state: ## Train into $(TITANIC_MLOPS_STATE_DIR) (make pipeline) unless it holds a champion
 	@if $(BIN)/titanic-mlops status --json 2>/dev/null | $(BIN)/python -c \

@@ -45,7 +45,7 @@ test-fast: ## The suite without slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
 .PHONY: bench-pipeline
-bench-pipeline: setup ## Cold and no-op `dvc repro` wall times, as a table
+bench-pipeline: setup ## A cold `dvc repro` stage by stage, a no-op `dvc repro` and `status` (fresh clone), as a table and JSON
 	$(BIN)/python benchmarks/pipeline.py
 
 .PHONY: reset

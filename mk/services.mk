@@ -10,6 +10,6 @@ test-services: ## The production-profile suite against the real PostgreSQL and R
 	TITANIC_MLOPS_SERVICES=1 $(BIN)/python -m pytest -m services -p no:cacheprovider
 
 .PHONY: bench-scale
-bench-scale: ## Rows/s for 10M rows (one process chunked vs Dask) and Feast online latency (SQLite vs Redis)
+bench-scale: ## Batch rows/s for 1M and 10M rows vs the ONNX floor and the text path (peak memory, JSON), the model search, Feast online latency
 	bash scripts/services.sh
 	$(BIN)/python benchmarks/scale.py

@@ -11,5 +11,5 @@ test-serving: ## The serving tests (unit, API, bad inputs, skew, live swap, sche
 	$(BIN)/python -m pytest tests/serving
 
 .PHONY: bench-serving
-bench-serving: ## This API vs `mlflow models serve` (same champion, concurrency 8), then a 1,000-row batch
-	$(BIN)/python benchmarks/serving.py
+bench-serving: ## This API vs mlflow, MLServer, KServe, BentoML and the ONNX floor: rps at 8/32 connections, open-loop p50/p99/p99.9, batch, RSS (JSON)
+	@export BENCH_PEERS_DIR="$$(bash scripts/bench_peers/install.sh)"; $(BIN)/python benchmarks/serving.py

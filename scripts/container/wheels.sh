@@ -6,7 +6,8 @@
 #   docker/wheels/project/*.whl     the project's own wheel (uv build --wheel, rebuilt each time;
 #                                   apart, so a code change does not invalidate the layer of deps)
 # The dependency wheels are rebuilt only when the closure or this script changes (a stamp says).
-# Fails when the closure holds a training-only package (Great Expectations, Evidently, Prefect, DVC).
+# Fails when the closure holds a training-only package (Great Expectations, Evidently, Prefect, DVC)
+# or a development tool (mypy, once pulled in by Feast's sqlalchemy[mypy]).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,7 +15,7 @@ out="${WHEELS_DIR:-$repo/docker/wheels}"
 uv="${UV:-$(command -v uv || echo "$repo/.venv-uv/bin/uv")}"
 python="${PYTHON:-$repo/.venv/bin/python}"
 log() { echo "wheels: $*" >&2; }
-FORBIDDEN_RE='^(great-expectations|evidently|prefect|prefect-[a-z0-9-]+|dvc|dvc-[a-z0-9-]+)=='
+FORBIDDEN_RE='^(great-expectations|evidently|prefect|prefect-[a-z0-9-]+|dvc|dvc-[a-z0-9-]+|mypy|types-greenlet)=='
 
 mkdir -p "$out"
 cd "$repo"

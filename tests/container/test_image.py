@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "container"
 TRAINING_ONLY = ("great-expectations", "evidently", "prefect", "dvc")
+# Development tools that an extra of a dependency once pulled in (Feast's sqlalchemy[mypy]).
+DEVELOPMENT_ONLY = ("mypy", "types-greenlet", "ruff", "pytest")
 SMOKE_CHECKS = ("ready", "predict", "health", "non-root", "packages", "healthcheck")
 # A skip marker, not a skip inside a fixture: the session's trained_workspace is set up before
 # any module fixture could skip, and costs minutes.
@@ -55,6 +57,8 @@ def test_serving_closure_holds_no_training_only_package() -> None:
     assert {"fastapi", "uvicorn", "onnxruntime", "mlflow", "feast"} <= names, sorted(names)
     found = {n for n in names if n in TRAINING_ONLY or n.startswith(("prefect-", "dvc-"))}
     assert not found, f"the serving closure pulls in training-only packages: {sorted(found)}"
+    tools = sorted(names & set(DEVELOPMENT_ONLY))
+    assert not tools, f"the serving closure pulls in development tools: {tools}"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Batch scoring: in chunks and on Dask partitions it gives the whole-file answer."""
+"""Batch scoring: in chunks, on Dask partitions and through the parser-typed path it gives the
+whole-file, text-typed answer; bad numbers fall back to the path that names them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.support.workspace import RAW_TEST, RAW_TRAIN
 from titanic_mlops.adapters import onnx_graph
 from titanic_mlops.domain import features, schema, training
+from titanic_mlops.domain.errors import RawDataError
 from titanic_mlops.domain.versions import ModelRef
 from titanic_mlops.services import ingest, predict, scoring
 
@@ -61,3 +64,61 @@ def test_scoring_on_dask_partitions_equals_scoring_in_chunks(tmp_path: Path, sma
     )
     assert rows == 5 * 418
     assert pd.read_csv(on_dask).equals(pd.read_csv(chunked))
+
+
+def _inputs_of(chunks: Any, model: Any) -> list[scoring.Scoring]:
+    return [scoring.score_frame(raw, model, sizes) for raw in chunks]
+
+
+def test_the_parser_typed_path_gives_the_text_path_s_model_inputs(small_model: Any) -> None:
+    fast = _inputs_of(predict.parsed_chunks(RAW_TEST, 100), small_model)
+    slow = _inputs_of(predict.text_chunks(RAW_TEST, 100), small_model)
+    assert len(fast) == len(slow) == 5
+    for a, b in zip(fast, slow, strict=True):
+        assert a.passenger_ids == b.passenger_ids
+        for name in features.MODEL_INPUTS:
+            np.testing.assert_array_equal(a.inputs[name], b.inputs[name], err_msg=name)
+        np.testing.assert_array_equal(a.probability, b.probability)
+
+
+def test_a_number_that_does_not_parse_is_read_again_as_text(
+    tmp_path: Path, small_model: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = pd.read_csv(RAW_TEST, dtype=str)
+    text.loc[7, "Age"] = "twenty"
+    source = tmp_path / "bad.csv"
+    text.to_csv(source, index=False)
+    with pytest.raises(predict.UnparsedNumber, match="twenty"):
+        list(predict.parsed_chunks(source, 100))
+    out = tmp_path / "out.csv"
+    with caplog.at_level("WARNING"):
+        assert predict.score_csv(source, out, small_model, sizes, chunk_rows=100) == 418
+    assert "reading it again as text" in caplog.text
+    assert "Age" in caplog.text  # the text path names the column
+    assert pd.read_csv(out)[schema.ID].tolist() == text[schema.ID].astype(int).tolist()
+
+
+def test_a_missing_file_names_itself(tmp_path: Path, small_model: Any) -> None:
+    with pytest.raises(RawDataError, match=r"no-such\.csv"):
+        predict.score_file(tmp_path / "no-such.csv", tmp_path / "out.csv", small_model, sizes)
+
+
+def test_a_large_batch_asks_the_store_once_per_distinct_ticket() -> None:
+    asked: list[list[str]] = []
+
+    def counting(tickets: Sequence[str]) -> list[float | None]:
+        asked.append(list(tickets))
+        return [3.0 if t == "A" else None for t in tickets]
+
+    tickets = np.array(["A", "B", None] * 200, dtype=object)
+    looked = scoring.group_sizes(tickets, counting)
+    assert sorted(asked[0]) == ["A", "B", "None"]  # a gap is asked as "None", like one record's
+    row_by_row = scoring.group_sizes(tickets[:3], counting)
+    np.testing.assert_array_equal(looked, np.tile(row_by_row, 200))
+    np.testing.assert_array_equal(row_by_row, [3.0, np.nan, np.nan])
+
+
+def test_passenger_ids_keep_their_gaps() -> None:
+    assert scoring.passenger_ids(pd.Series([3, 1], dtype="Int64")) == [3, 1]
+    assert scoring.passenger_ids(pd.Series([3, None], dtype="Int64")) == [3, None]
+    assert scoring.passenger_ids(pd.Series([2.0, np.nan])) == [2, None]

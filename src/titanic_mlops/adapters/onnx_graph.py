@@ -81,8 +81,16 @@ class OnnxModel:
         self._probability_output = self._session.get_outputs()[1].name
 
     def probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self.run(self.feed(inputs))
+
+    def feed(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The graph's inputs: float32 columns, and text columns as str (not object) arrays."""
         feed = {c: np.asarray(inputs[c], dtype=np.float32).reshape(-1, 1) for c in features.NUMERIC}
         for c in features.CATEGORICAL + features.KEYS:
             feed[c] = np.asarray(inputs[c], dtype=object).astype(str).reshape(-1, 1)
-        result = self._session.run([self._probability_output], feed)[0]
+        return feed
+
+    def run(self, feed: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The graph alone on a prepared feed (what the batch benchmark calls the floor)."""
+        result = self._session.run([self._probability_output], dict(feed))[0]
         return np.asarray(result, dtype=np.float64)[:, 1]

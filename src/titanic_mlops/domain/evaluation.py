@@ -1,4 +1,8 @@
-"""Holdout metrics, slices and the baseline: what the gate and the reports are made of."""
+"""Holdout metrics, slices and the baseline: what the gate and the reports are made of.
+
+scikit-learn is imported where a metric is computed, not here: the records, the stores and so
+`status` and the API import this module, and scikit-learn's import costs about a second.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-    roc_curve,
-)
 
 from titanic_mlops.domain import paired
 from titanic_mlops.domain.schema import THRESHOLD
@@ -56,6 +51,8 @@ def predicted(probability: np.ndarray) -> np.ndarray:
 
 
 def classification_metrics(y_true: np.ndarray, probability: np.ndarray) -> Metrics:
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
     decided = predicted(probability)
     roc_auc = roc_auc_score(y_true, probability) if len(np.unique(y_true)) == 2 else None
     return Metrics(
@@ -125,11 +122,15 @@ def interval_metrics(
 
 
 def roc_points(y_true: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, threshold = roc_curve(y_true, probability)
     return pd.DataFrame({"fpr": fpr.round(6), "tpr": tpr.round(6), "threshold": threshold})
 
 
 def confusion(y_true: np.ndarray, probability: np.ndarray) -> list[list[int]]:
+    from sklearn.metrics import confusion_matrix
+
     matrix = confusion_matrix(y_true, predicted(probability), labels=[0, 1])
     return [[int(v) for v in row] for row in matrix]
 

@@ -24,6 +24,8 @@ from titanic_mlops.services.ticket_sizes import TicketLookup
 from titanic_mlops.stores.interfaces import LoggedPrediction
 
 Engine = Literal["onnx", "sklearn"]
+# Above this many rows, tickets are looked up once per distinct value (a batch repeats them).
+DISTINCT_FROM = 256
 
 
 class Scorer(Protocol):
@@ -84,9 +86,24 @@ def score_columns(
     raw: features.RawColumns, passenger_ids: list[int | None], model: LoadedModel, sizes: TicketLookup
 ) -> Scoring:
     """Raw columns -> model inputs (row features + stored group sizes) -> P(survived)."""
-    group = sizes([str(t) for t in raw["Ticket"]])
-    inputs = features.model_inputs(raw, list(group))
+    inputs = features.model_inputs(raw, group_sizes(raw["Ticket"], sizes))
     return Scoring(model.ref, passenger_ids, inputs, model.probabilities(inputs))
+
+
+def group_sizes(tickets: Sequence[Any] | np.ndarray, sizes: TicketLookup) -> np.ndarray:
+    """The stored group size of each ticket (NaN where unknown), asked once per distinct ticket.
+
+    A gap is looked up as the text "None", as a single record's missing ticket is.
+    """
+    if len(tickets) <= DISTINCT_FROM:
+        return _sizes_array(sizes([str(t) for t in tickets]))
+    codes, distinct = pd.factorize(np.asarray(tickets, dtype=object), use_na_sentinel=True)
+    looked = _sizes_array(sizes([*(str(t) for t in distinct), "None"]))
+    return looked[codes]  # -1 (a gap) picks the size of "None", the last entry
+
+
+def _sizes_array(looked: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if s is None else s for s in looked], dtype=np.float64)
 
 
 def score_records(records: Sequence[Mapping[str, Any]], model: LoadedModel, sizes: TicketLookup) -> Scoring:
@@ -97,8 +114,14 @@ def score_records(records: Sequence[Mapping[str, Any]], model: LoadedModel, size
 
 def score_frame(raw: pd.DataFrame, model: LoadedModel, sizes: TicketLookup) -> Scoring:
     """A typed raw table (ingest's typing); a missing PassengerId stays empty."""
-    ids = [None if pd.isna(v) else int(v) for v in raw[schema.ID].tolist()]
-    return score_columns(features.frame_columns(raw), ids, model, sizes)
+    return score_columns(features.frame_columns(raw), passenger_ids(raw[schema.ID]), model, sizes)
+
+
+def passenger_ids(column: pd.Series) -> list[int | None]:
+    """The ids as Python ints (None for a gap); a column without gaps converts in one pass."""
+    if not column.isna().any():
+        return list(column.astype("int64").tolist())
+    return [None if pd.isna(v) else int(v) for v in column.tolist()]
 
 
 def score_stored(passenger_ids: Sequence[int], store: Any, model: LoadedModel) -> Scoring:
