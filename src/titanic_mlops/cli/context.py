@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from titanic_mlops.config.settings import Settings
+from titanic_mlops.domain.errors import TitanicMlopsError
 from titanic_mlops.services.deployment import Deployment
 
 
 def deployment() -> Deployment:
     return Deployment(Settings())
+
+
+def require(paths: Iterable[Path], remedy: str) -> None:
+    """Refuse before anything heavy starts (Prefect, a model load) when an input is absent."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise TitanicMlopsError(f"missing input(s) {', '.join(missing)}; {remedy}")
 
 
 def print_json(payload: object) -> None:

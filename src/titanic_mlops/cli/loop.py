@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from titanic_mlops.cli.context import deployment, prefect, print_json
+from titanic_mlops.cli.context import deployment, prefect, print_json, require
+from titanic_mlops.cli.help import Subparsers, command
 from titanic_mlops.config import layout
 from titanic_mlops.domain.errors import TitanicMlopsError
 
@@ -20,6 +21,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from titanic_mlops.domain import scenarios, traffic
     from titanic_mlops.services.ingest import read_raw_csv
 
+    if args.rows < 1 or args.batch_size < 1 or not 0 <= args.label_fraction <= 1:
+        raise TitanicMlopsError("--rows and --batch-size must be at least 1, --label-fraction within [0, 1]")
     snapshot = read_raw_csv(args.snapshot, labelled=True)
     drawn = traffic.draw(snapshot, scenarios.get(args.scenario), args.rows, args.seed)
     result = api_client.send(
@@ -36,7 +39,17 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if result.failed_requests == 0 else 1
 
 
+def _require_workspace(args: argparse.Namespace, outputs: bool) -> None:
+    """The workspace and, for a cycle, the pipeline's outputs, checked before Prefect starts."""
+    ws = layout.WorkspaceLayout(args.workspace)
+    needed = [ws.dvc_yaml, args.workspace / args.params]
+    if outputs:
+        needed += [ws.validated, ws.passengers]
+    require(needed, "run `dvc repro` (or `make demo`) in the workspace first, or pass --workspace")
+
+
 def _monitor(args: argparse.Namespace) -> int:
+    _require_workspace(args, outputs=True)
     current = deployment()
     prefect_ready = prefect(current.settings)
     from monitoring.flow import monitor_flow
@@ -62,6 +75,7 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _retrain(args: argparse.Namespace) -> int:
+    _require_workspace(args, outputs=False)
     current = deployment()
     prefect_ready = prefect(current.settings)
     from pipelines.retraining import retrain_flow
@@ -74,15 +88,22 @@ def _retrain(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+_WORKSPACE_HELP = "the DVC workspace (holds dvc.yaml)"
+
+
+def register(sub: Subparsers) -> None:
     from titanic_mlops.domain import scenarios
 
-    def command(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
-
-    p = command("simulate", _simulate, "Send deterministic production traffic, then its ground truth.")
+    p = command(
+        sub,
+        "simulate",
+        _simulate,
+        "Send deterministic production traffic, then its ground truth, to a running API.",
+        [
+            "titanic-mlops simulate --scenario none --rows 200",
+            "titanic-mlops simulate --scenario covariate --url http://127.0.0.1:8000 --label-fraction 0.5",
+        ],
+    )
     p.add_argument("--scenario", required=True, choices=scenarios.names(), help="the world to send")
     p.add_argument("--rows", type=int, default=200, help="passengers to send")
     p.add_argument("--seed", type=int, default=0, help="same seed, same traffic (and PassengerId block)")
@@ -91,13 +112,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--label-fraction", type=float, default=1.0, help="share of rows whose label is sent")
     p.add_argument("--snapshot", type=Path, default=layout.RAW_TRAIN, help="rows to draw from")
 
-    p = command("monitor", _monitor, "One monitoring cycle; retrains through the gate if the policy says so.")
+    p = command(
+        sub,
+        "monitor",
+        _monitor,
+        "One monitoring cycle; retrains through the gate if the policy says so.",
+        ["titanic-mlops monitor", "titanic-mlops monitor --no-retrain --json"],
+        (("TITANIC_MLOPS_MONITORING_URL", "the monitoring state (default: files in the state)"),),
+    )
     p.add_argument("--json", action="store_true", help="only the result, as one JSON line")
-    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml)")
+    p.add_argument("--workspace", type=Path, default=Path(), help=_WORKSPACE_HELP)
     p.add_argument("--params", type=Path, default=layout.PARAMS, help="relative to --workspace")
     p.add_argument("--no-retrain", action="store_true", help="decide only, never start a retraining")
 
-    p = command("retrain", _retrain, "Labelled feedback -> a new batch -> dvc repro -> the gate.")
-    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml)")
+    p = command(
+        sub,
+        "retrain",
+        _retrain,
+        "Labelled feedback -> a new batch -> dvc repro -> the gate.",
+        ["titanic-mlops retrain", "titanic-mlops retrain --trigger drift"],
+    )
+    p.add_argument("--workspace", type=Path, default=Path(), help=_WORKSPACE_HELP)
     p.add_argument("--params", type=Path, default=layout.PARAMS, help="relative to --workspace")
     p.add_argument("--trigger", default="manual", help="recorded in the history")

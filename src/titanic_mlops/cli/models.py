@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from titanic_mlops.cli.context import deployment, print_json
+from titanic_mlops.cli.help import Subparsers, command
 from titanic_mlops.services.deployment import Deployment
 
 logger = logging.getLogger("titanic_mlops")
@@ -25,9 +26,36 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_input(path: Path, chunk_rows: int | None) -> int:
+    """The passenger contract on the whole file, before any model loads; returns the row count.
+
+    The same contract as the API (domain/schema.py); read in chunks, so a file larger than
+    memory is checked in bounded memory too.
+    """
+    from titanic_mlops.domain import schema
+    from titanic_mlops.domain.errors import RawDataError
+    from titanic_mlops.services.ingest import iter_text_chunks
+
+    if chunk_rows is not None and chunk_rows < 1:
+        raise RawDataError(f"--chunk-rows must be at least 1, not {chunk_rows}")
+    rows, shown, total = 0, [], 0
+    for chunk in iter_text_chunks(path, chunk_rows or 100_000):
+        found = schema.batch_problems(chunk, first_row=rows + 1)
+        shown += list(found.shown)
+        total += found.total
+        rows += len(chunk)
+        if found.shown and found.shown[0].startswith("missing column"):
+            break
+    if total:
+        problems = schema.BatchProblems(tuple(shown[: schema.SHOWN]), total)
+        raise RawDataError(f"{path}: nothing scored, {total} problem(s): {problems.line()}")
+    return rows
+
+
 def _predict(args: argparse.Namespace) -> int:
     from titanic_mlops.services import predict, scoring
 
+    check_input(args.input, args.chunk_rows)
     current = deployment()
     registry = current.registry()
     model = scoring.load_model(registry, registry.require(args.alias), args.engine)
@@ -86,34 +114,86 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def command(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
+_ALIASES = "champion or challenger"
 
-    p = command("status", _status, "Champion, challenger, their metrics, lineage and history.")
+
+def register(sub: Subparsers) -> None:
+    p = command(
+        sub,
+        "status",
+        _status,
+        "Champion, challenger, their metrics, lineage and history.",
+        ["titanic-mlops status", "titanic-mlops status --json | jq .champion.lineage"],
+        (("TITANIC_MLOPS_TRACKING_URI", "the MLflow tracking server (default: sqlite in the state)"),),
+    )
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
-    p = command("predict", _predict, "Score a Kaggle-format CSV into a PassengerId,Survived file.")
-    p.add_argument("--input", type=Path, required=True, help="Kaggle-format passengers (CSV)")
-    p.add_argument("--output", type=Path, required=True, help="the submission to write (CSV)")
-    p.add_argument("--engine", choices=["onnx", "sklearn"], default="onnx", help="default: onnx")
-    p.add_argument(
-        "--alias", default="champion", help="the registered alias to score with (default: champion)"
+    p = command(
+        sub,
+        "predict",
+        _predict,
+        "Score a Kaggle-format CSV into a PassengerId,Survived file. The input is checked against the "
+        "API's passenger contract first (columns, types, allowed values, bounds); a file with any "
+        "problem is refused whole, naming the rows and fields, before the model loads.",
+        [
+            "titanic-mlops predict --input data/external/titanic/test.csv --output submission.csv",
+            "titanic-mlops predict --input big.csv --output out.csv --chunk-rows 50000",
+            "titanic-mlops predict --input test.csv --output out.csv --engine sklearn --alias challenger",
+        ],
+        (
+            ("TITANIC_MLOPS_FEATURE_REPO", "the Feast repository (ticket group sizes)"),
+            ("TITANIC_MLOPS_DASK_ADDRESS", "the Dask scheduler for --dask (default: a local pool)"),
+        ),
     )
-    p.add_argument("--repo", type=Path, default=None, help="the Feast repository")
-    p.add_argument("--chunk-rows", type=int, default=None, help="stream the file N rows at a time")
+    p.add_argument(
+        "--input", type=Path, required=True, help="Kaggle-format passengers (CSV, UTF-8, with header)"
+    )
+    p.add_argument("--output", type=Path, required=True, help="the submission to write (CSV)")
+    p.add_argument("--engine", choices=["onnx", "sklearn"], default="onnx", help="the scoring engine")
+    p.add_argument("--alias", default="champion", help=f"the registered alias to score with: {_ALIASES}")
+    p.add_argument(
+        "--repo", type=Path, default=None, help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)"
+    )
+    p.add_argument(
+        "--chunk-rows", type=int, default=None, help="stream the file N rows at a time (default: all at once)"
+    )
     p.add_argument("--dask", action="store_true", help="score Dask partitions ($TITANIC_MLOPS_DASK_ADDRESS)")
 
-    p = command("serve", _serve, "Serve the champion over HTTP (FastAPI, one uvicorn worker).")
+    p = command(
+        sub,
+        "serve",
+        _serve,
+        "Serve the champion over HTTP (FastAPI, one uvicorn worker); docs at /docs.",
+        ["titanic-mlops serve", "titanic-mlops serve --host 0.0.0.0 --port 8080"],
+        (
+            ("TITANIC_MLOPS_ADMIN_TOKEN", "enables the admin endpoints (reload)"),
+            ("TITANIC_MLOPS_SERVING_ENGINE", "onnx or sklearn (default: onnx)"),
+        ),
+    )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 in a container)")
-    p.add_argument("--port", type=int, default=8000, help="default: 8000")
+    p.add_argument("--port", type=int, default=8000, help="TCP port")
 
-    p = command("export", _export, "Write a registered model as an ONNX graph for edge devices.")
-    p.add_argument("--format", choices=["onnx"], default="onnx")
-    p.add_argument("--output", type=Path, default=Path("artifacts/model.onnx"))
-    p.add_argument("--alias", default="champion")
+    p = command(
+        sub,
+        "export",
+        _export,
+        "Write a registered model as an ONNX graph for edge devices. The graph takes the 14 "
+        'engineered model inputs (docs/serving.md, "The ONNX graph"), not Kaggle columns: compute '
+        "them with titanic_mlops.domain.features.model_inputs.",
+        [
+            "titanic-mlops export --output model.onnx",
+            "titanic-mlops export --alias challenger --output c.onnx",
+        ],
+    )
+    p.add_argument("--format", choices=["onnx"], default="onnx", help="the export format")
+    p.add_argument("--output", type=Path, default=Path("artifacts/model.onnx"), help="the file to write")
+    p.add_argument("--alias", default="champion", help=f"the registered alias to export: {_ALIASES}")
 
-    p = command("rollback", _rollback, "Move champion back to the previous version.")
-    p.add_argument("--reason", default="manual rollback")
+    p = command(
+        sub,
+        "rollback",
+        _rollback,
+        "Move champion back to the previous version.",
+        ["titanic-mlops rollback", "titanic-mlops rollback --reason 'bad live accuracy'"],
+    )
+    p.add_argument("--reason", default="manual rollback", help="recorded in the history")

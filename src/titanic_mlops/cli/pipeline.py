@@ -9,7 +9,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from titanic_mlops.cli.context import deployment, prefect
+from titanic_mlops.cli.context import deployment, prefect, require
+from titanic_mlops.cli.help import Subparsers, command
 from titanic_mlops.config import layout
 
 logger = logging.getLogger("titanic_mlops")
@@ -30,6 +31,7 @@ def _validate(args: argparse.Namespace) -> int:
     from titanic_mlops.config.params_yaml import load_params
     from titanic_mlops.services import validate
 
+    require([args.params], "run `git checkout params.yaml` to restore it")
     report = validate.run(args.input, args.out, args.report, args.docs, load_params(args.params))
     logger.info("validate: %d expectations passed -> %s", report.evaluated_expectations, args.out)
     return 0
@@ -39,6 +41,7 @@ def _features(args: argparse.Namespace) -> int:
     from titanic_mlops.config.params_yaml import load_params
     from titanic_mlops.services import features
 
+    require([args.input, args.test, args.params], "run `titanic-mlops validate` first")
     params = load_params(args.params)
     store = deployment().feature_store(args.repo)
     table = features.run(args.input, args.test, args.out_dir, store, params)
@@ -47,6 +50,7 @@ def _features(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    require([args.input, args.feature_source, args.validation_report, args.params], "run `dvc repro` first")
     current = deployment()
     prefect_ready = prefect(current.settings)
     from pipelines.training import flow_for
@@ -80,6 +84,7 @@ def _promote(args: argparse.Namespace) -> int:
     from titanic_mlops.services import experiment, promote
     from titanic_mlops.services.train import read_candidate
 
+    require([args.candidate, args.holdout, args.params], "run `dvc repro` first")
     current = deployment()
     candidate = read_candidate(args.candidate)
     recent = None
@@ -105,37 +110,71 @@ def _promote(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    def command(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
+_REPO_ENV = (("TITANIC_MLOPS_FEATURE_REPO", "the Feast repository (default: feature_repo)"),)
 
+
+def register(sub: Subparsers) -> None:
     def path(p: argparse.ArgumentParser, flag: str, default: Path, help_text: str) -> None:
-        p.add_argument(flag, type=Path, default=default, help=f"{help_text} (default: {default})")
+        p.add_argument(flag, type=Path, default=default, help=help_text)
 
-    p = command("ingest", _ingest, "Read the raw snapshot and feedback batches into one typed table.")
+    def repo(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--repo",
+            type=Path,
+            default=None,
+            help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)",
+        )
+
+    p = command(
+        sub,
+        "ingest",
+        _ingest,
+        "Read the raw snapshot and feedback batches into one typed table.",
+        ["titanic-mlops ingest", "titanic-mlops ingest --raw other/train.csv --out /tmp/interim.parquet"],
+    )
     path(p, "--raw", _W.raw_train, "the upstream train.csv")
     path(p, "--feedback", _W.feedback_dir, "folder of feedback batches")
     path(p, "--out", _W.interim, "typed table (parquet)")
 
-    p = command("validate", _validate, "Run the data contract; stop the pipeline on a failure.")
+    p = command(
+        sub,
+        "validate",
+        _validate,
+        "Run the data contract; stop the pipeline on a failure.",
+        ["titanic-mlops validate", "titanic-mlops validate --input /tmp/interim.parquet"],
+    )
     path(p, "--input", _W.interim, "the ingested table")
     path(p, "--out", _W.validated, "the validated table (parquet)")
     path(p, "--report", _W.validation_report, "validation result (JSON)")
-    path(p, "--docs", _W.validation_docs, "folder for the HTML data docs")
+    path(p, "--docs", _W.validation_docs, "folder for the HTML validation report")
     path(p, "--params", _W.params, "parameters")
 
-    p = command("features", _features, "Compute features, write the Feast source, fill the store.")
+    p = command(
+        sub,
+        "features",
+        _features,
+        "Compute features, write the Feast source, fill the store.",
+        ["titanic-mlops features"],
+        _REPO_ENV,
+    )
     path(p, "--input", _W.validated, "the validated table")
     path(p, "--test", _W.raw_test, "the unlabelled test.csv")
     path(p, "--out-dir", _W.features_dir, "folder of the offline sources")
-    p.add_argument(
-        "--repo", type=Path, default=None, help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)"
-    )
+    repo(p)
     path(p, "--params", _W.params, "parameters")
 
-    p = command("train", _train, "Run the training flow and register a new model version.")
+    p = command(
+        sub,
+        "train",
+        _train,
+        "Run the training flow and register a new model version.",
+        ["titanic-mlops train", "TITANIC_MLOPS_DASK=1 titanic-mlops train"],
+        (
+            *_REPO_ENV,
+            ("TITANIC_MLOPS_DASK", "1: fan the candidate fits out on Dask"),
+            ("TITANIC_MLOPS_TRACKING_URI", "the MLflow tracking server (default: sqlite in the state)"),
+        ),
+    )
     path(p, "--input", _W.validated, "the validated table")
     path(p, "--feature-source", _W.passengers, "Feast passenger source")
     path(p, "--validation-report", _W.validation_report, "the validate stage's result")
@@ -143,12 +182,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     path(p, "--metrics", _W.metrics, "DVC metrics file")
     path(p, "--plots", _W.plots, "DVC plots folder")
     path(p, "--candidate", _W.candidate, "the new version (JSON)")
-    p.add_argument(
-        "--repo", type=Path, default=None, help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)"
-    )
+    repo(p)
     path(p, "--params", _W.params, "parameters")
 
-    p = command("promote", _promote, "The gate: challenger vs champion; move the alias or not.")
+    p = command(
+        sub,
+        "promote",
+        _promote,
+        "The gate: challenger vs champion; move the alias or not.",
+        ["titanic-mlops promote", "titanic-mlops promote --trigger manual"],
+        (("TITANIC_MLOPS_TRIGGER", "what started the run, when --trigger is not given"),),
+    )
     path(p, "--candidate", _W.candidate, "the version train registered (JSON)")
     path(p, "--holdout", _W.holdout, "the frozen holdout")
     path(

@@ -49,7 +49,12 @@ def monitoring(open_store: Callable[[], MonitoringStore]) -> dict[str, Any]:
         store.close()
 
 
+_LINEAGE = ("git_commit", "data_md5", "feature_source_md5", "feature_service", "validation_success")
+_REASON = 100  # characters of a reason shown on an event's line; the checks below it say the rest
+
+
 def render(payload: dict[str, Any]) -> str:
+    """The human view: aliases with metrics and lineage, monitoring, then the last ten events."""
     lines = [f"model {payload['model_name']} at {payload['tracking_uri']}"]
     for alias in (CHAMPION, CHALLENGER):
         info = payload.get(alias)
@@ -61,13 +66,52 @@ def render(payload: dict[str, Any]) -> str:
             f"  {alias:<10} v{info['version']}  accuracy {metrics.get('holdout_accuracy', 0):.4f}"
             f"  roc_auc {metrics.get('holdout_roc_auc', 0):.4f}  run {info['run_id'][:8]}"
         )
+        lineage = info.get("lineage") or {}
+        shown = [
+            f"{key} {_short(key, lineage[key])}" for key in _LINEAGE if lineage.get(key) not in (None, "")
+        ]
+        if shown:
+            lines.append(f"  {'':<10} lineage: {', '.join(shown)}")
     lines.append(_monitoring_line(payload.get("monitoring") or {}))
-    for event in payload["history"][-10:]:
-        lines.append(
-            f"  {event['time']}  {event.get('event')}  trigger={event.get('trigger')}  "
-            f"v{event.get('challenger_version', event.get('champion_after'))}: {event.get('reason')}"
-        )
+    events = payload["history"][-10:]
+    if events:
+        lines.append("  history (latest last):")
+    for event in events:
+        lines += event_lines(event)
     return "\n".join(lines) + "\n"
+
+
+def _short(key: str, value: object) -> str:
+    """Hashes to their first 12 hex digits (enough to find them); names in full."""
+    return str(value)[:12] if key == "git_commit" or key.endswith("md5") else str(value)
+
+
+def event_lines(event: dict[str, Any]) -> list[str]:
+    """One line per event naming the version it concerns (none when it concerns none), then
+    one PASS/FAIL line per gate check."""
+    reason = " ".join(str(event.get("reason", "")).split())
+    if len(reason) > _REASON:
+        reason = reason[: _REASON - 3] + "..."
+    subject = _subject(event)
+    head = f"    {event['time']}  {event.get('event')}  trigger={event.get('trigger')}"
+    lines = [f"{head}{'  ' + subject if subject else ''}: {reason}"]
+    for check in event.get("checks") or []:
+        mark = "PASS" if check.get("passed") else "FAIL"
+        lines.append(f"      {mark} {check.get('check')}: {check.get('detail')}")
+    return lines
+
+
+def _subject(event: dict[str, Any]) -> str:
+    kind = event.get("event")
+    if kind == "promotion":
+        return f"v{event['challenger_version']}"
+    if kind == "rollback":
+        return f"v{event['champion_before']} -> v{event['champion_after']}"
+    if kind == "retraining" and event.get("new_version"):
+        return f"v{event['new_version']}"
+    if kind == "monitoring":
+        return f"drift share {event.get('drift_share', 0):.2f}"
+    return ""
 
 
 def _monitoring_line(state: dict[str, Any]) -> str:
