@@ -17,3 +17,14 @@ sbom: ## A CycloneDX SBOM of the serving dependencies (artifacts/sbom.cdx.json)
 	@mkdir -p artifacts
 	$(UV) export --frozen --no-dev --extra serving --no-emit-project --format requirements-txt > $(TITANIC_MLOPS_STATE_DIR)/serving.lock.txt
 	$(BIN)/python scripts/sbom.py $(TITANIC_MLOPS_STATE_DIR)/serving.lock.txt artifacts/sbom.cdx.json
+
+UPSTREAM_DIR := build/upstream
+
+.PHONY: upstream
+upstream: ## The suite against the newest releases: `uv lock --upgrade` in a scratch copy (uv.lock untouched)
+	rm -rf $(UPSTREAM_DIR) && mkdir -p $(UPSTREAM_DIR)
+	git archive --format=tar HEAD | tar -x -C $(UPSTREAM_DIR)
+	cd $(UPSTREAM_DIR) && $(abspath $(UV)) lock --upgrade
+	-git diff --no-index --stat uv.lock $(UPSTREAM_DIR)/uv.lock
+	TITANIC_MLOPS_STATE_DIR=$(CURDIR)/$(UPSTREAM_DIR)/.state \
+		$(MAKE) -C $(UPSTREAM_DIR) setup tools test UV=$(abspath $(UV))

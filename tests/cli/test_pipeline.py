@@ -136,12 +136,12 @@ def test_corrupted_raw_data_stops_at_validation_and_the_champion_stays(
     assert registry.require(CHAMPION).version == before
 
 
-def test_a_tampered_onnx_artifact_is_refused(trained_workspace: Workspace) -> None:
+def test_a_tampered_onnx_artifact_is_refused(trained_workspace: Workspace, tmp_path: Path) -> None:
     registry = registry_for(trained_workspace)
     ref = registry.require(CHAMPION)
     [artifact] = [a for a in trained_workspace.state.rglob("onnx/model.onnx") if ref.run_id in str(a)]
     original = artifact.read_bytes()
-    backup = artifact.with_suffix(".bak")
+    backup = tmp_path / "model.onnx.bak"  # outside the folder: an extra file is refused too
     shutil.copy(artifact, backup)
     try:
         artifact.write_bytes(original[:-8] + b"tampered")

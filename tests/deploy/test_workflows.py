@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-WORKFLOWS = ["ci.yml", "cd.yml", "monitor.yml"]
+WORKFLOWS = ["ci.yml", "cd.yml", "monitor.yml", "upstream.yml"]
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 PIN_COMMENT = re.compile(r"uses:\s*(?P<ref>\S+)\s+#\s*v\d+\.\d+\.\d+\s*$")
 # the make targets a workflow may run (the Makefile's public faces)
 MAKE_TARGETS = {
     "setup", "lint", "typecheck", "test", "tools", "pipeline", "container-test", "image",
-    "metrics-diff", "monitor", "deploy", "release-info",
+    "metrics-diff", "monitor", "deploy", "release-info", "upstream",
 }  # fmt: skip
 # the only write scopes, and the one job each
 WRITES = {("ci.yml", "comment"): {"pull-requests"}, ("cd.yml", "image"): {"packages"}}
@@ -169,7 +169,8 @@ def test_targets_the_workflows_need_from_mk_deploy_exist(repo: Path) -> None:
 
 
 def test_triggers(workflows: dict[str, dict[str, Any]]) -> None:
-    ci, cd, monitor = (workflows[name]["on"] for name in WORKFLOWS)
+    ci, cd, monitor, upstream = (workflows[name]["on"] for name in WORKFLOWS)
+    assert set(upstream) == {"schedule", "workflow_dispatch"}  # never on a pull request's code
     assert "pull_request" in ci and ci["push"]["branches"] == ["main"]
     assert cd["push"]["branches"] == ["main"] and cd["push"]["tags"] == ["v*"]
     assert "pull_request" not in cd

@@ -1,7 +1,9 @@
 """The MLflow adapter, the only module that imports MLflow: runs, versions, aliases, verified loading.
 
-Aliases only (MLflow 3); stages are never used. Every artifact that serving deserializes carries
-its sha256 as a version tag, and loading refuses an artifact whose bytes no longer match.
+Aliases only (MLflow 3); stages are never used. Every file serving or batch scoring reads is
+recorded at registration in a manifest (a version tag, see `integrity`), and loading refuses a
+version whose downloaded files are not exactly that manifest, or whose MLmodel names a flavour the
+project does not write.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from titanic_mlops.adapters.mlflow import integrity
 from titanic_mlops.atomic import file_sha256
-from titanic_mlops.domain.errors import ModelIntegrityError, ModelNotFound, TitanicMlopsError
+from titanic_mlops.domain.errors import ModelNotFound, TitanicMlopsError
 from titanic_mlops.domain.versions import ModelRef
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 ONNX_ARTIFACT = "onnx/model.onnx"
-SKOPS_FILE = "model.skops"
-# Types skops must be told to trust; safe here because serving verifies the artifact hash first.
-TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+SKOPS_FILE = integrity.SKOPS_FILE
+TRUSTED_TYPES = integrity.TRUSTED_TYPES
 # What the store answers for a missing registered model / a missing alias: "no such alias".
 _ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
@@ -140,7 +142,14 @@ class Registry:
             ref = ModelRef(self.model_name, version, run.info.run_id)
             with self._model_dir(ref) as local:
                 skops_sha = file_sha256(local / SKOPS_FILE)
-            for key, value in {**tags, "onnx_sha256": onnx_sha, "model_sha256": skops_sha}.items():
+                manifest = integrity.tree_manifest(local, integrity.MODEL_PREFIX)
+            manifest[ONNX_ARTIFACT] = onnx_sha
+            recorded = {
+                "onnx_sha256": onnx_sha,
+                "model_sha256": skops_sha,
+                integrity.MANIFEST_TAG: integrity.encode(manifest),
+            }
+            for key, value in {**tags, **recorded}.items():
                 self.client.set_model_version_tag(self.model_name, version, key, value)
         return ref
 
@@ -230,29 +239,27 @@ class Registry:
         }
 
     def load_onnx(self, ref: ModelRef) -> bytes:
-        """The ONNX graph of a version, refused when its hash differs from the registered one."""
+        """The ONNX graph of a version, once its folder matches the registered manifest."""
         import mlflow
 
-        expected = self._expected_hash(ref, "onnx_sha256")
+        manifest = self._manifest(ref)
         with tempfile.TemporaryDirectory() as tmp:
             local = mlflow.artifacts.download_artifacts(
                 run_id=ref.run_id,
-                artifact_path=ONNX_ARTIFACT,
+                artifact_path=str(Path(ONNX_ARTIFACT).parent),
                 dst_path=tmp,
                 tracking_uri=self.tracking_uri,
             )
-            path = Path(local)
-            _verify(path, expected, ref)
-            return path.read_bytes()
+            integrity.verify_tree(ref, Path(local), manifest, integrity.ONNX_PREFIX)
+            return (Path(local) / Path(ONNX_ARTIFACT).name).read_bytes()
 
     def load_sklearn(self, ref: ModelRef) -> Any:
-        """The scikit-learn pipeline of a version, deserialized only after its hash checks out."""
-        import mlflow.sklearn
-
-        expected = self._expected_hash(ref, "model_sha256")
+        """The scikit-learn pipeline of a version: whole manifest verified, skops flavour only."""
+        manifest = self._manifest(ref)
         with self._model_dir(ref) as local:
-            _verify(local / SKOPS_FILE, expected, ref)
-            return mlflow.sklearn.load_model(str(local))
+            integrity.verify_tree(ref, local, manifest, integrity.MODEL_PREFIX)
+            integrity.check_flavours(ref, local)
+            return integrity.load_skops(local)
 
     @contextmanager
     def _model_dir(self, ref: ModelRef) -> Iterator[Path]:
@@ -263,17 +270,6 @@ class Registry:
             mlflow.set_tracking_uri(self.tracking_uri)
             yield Path(mlflow.artifacts.download_artifacts(artifact_uri=ref.uri, dst_path=target))
 
-    def _expected_hash(self, ref: ModelRef, key: str) -> str:
+    def _manifest(self, ref: ModelRef) -> dict[str, str]:
         tags = self.client.get_model_version(ref.name, ref.version).tags
-        if key not in tags:
-            raise ModelIntegrityError(f"{ref.uri} has no {key} tag; it was not registered here")
-        return str(tags[key])
-
-
-def _verify(path: Path, expected: str, ref: ModelRef) -> None:
-    actual = file_sha256(path)
-    if actual != expected:
-        raise ModelIntegrityError(
-            f"{ref.uri}: {path.name} sha256 {actual[:12]}... differs from the registered "
-            f"{expected[:12]}...; refusing to load a tampered artifact"
-        )
+        return integrity.manifest_of(ref, tags)
