@@ -80,7 +80,7 @@ def _judge(
         sets["recent"] = recent
     comparisons = [comparison(registry, name, frame, candidate, champion) for name, frame in sets.items()]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
-    held = comparisons[0].champion
+    held = comparisons[0].champion_report
     staged = (
         decision.promote
         and staging is not None

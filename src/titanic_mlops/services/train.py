@@ -167,7 +167,6 @@ def _trigger() -> str:
     return Settings().trigger
 
 
-
 def write_reports(
     report: evaluation.EvaluationReport,
     selection: training.Selection,
