@@ -4,7 +4,8 @@ A Prefect server, a process serving the `retrain` deployment (its trigger and co
 exactly as `titanic-mlops worker` builds them, around a flow that holds its slot), and two
 `titanic.drift.detected` events sent at once: one flow run runs with the event's id and payload
 as parameters, the other is cancelled, never run beside it. Then the worker is killed mid-run:
-a new worker marks the orphan CRASHED and the next event's retraining starts clean.
+the orphan ends (CANCELLED by Prefect, or CRASHED by the new worker) and the next event's
+retraining starts clean.
 """
 
 from __future__ import annotations
@@ -140,9 +141,11 @@ def test_two_drift_events_at_once_run_one_retraining_and_a_restart_starts_clean(
         def state_of(run_id: str) -> str:
             return str(httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state_type"])
 
-        assert state_of(running["id"]) == "RUNNING"
         with started([sys.executable, "-c", SERVE, str(tmp_path)], env, tmp_path / "worker2.log") as worker:
-            wait_for(lambda: state_of(running["id"]) == "CRASHED", "the orphan marked CRASHED", 180, worker)
+            # Prefect's own control channel cancels a run whose runner died; a run it missed is
+            # marked CRASHED by the new worker's reconcile. Either way it holds no slot.
+            ended = ("CANCELLED", "CRASHED")
+            wait_for(lambda: state_of(running["id"]) in ended, "the orphan ended", 180, worker)
             third = str(uuid.uuid4())
             subprocess.run(
                 [sys.executable, "-c", EMIT_TWO, third], cwd=ROOT, env=env, check=True, timeout=120
