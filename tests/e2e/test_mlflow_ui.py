@@ -55,7 +55,7 @@ def ui(trained_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: healthy(base, server), timeout=240, what=f"mlflow server ({log})")
+        wait_for(lambda: healthy(base, server), timeout=900, what=f"mlflow server ({log})")
         yield base
     finally:
         server.terminate()
