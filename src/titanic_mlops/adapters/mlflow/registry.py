@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 ONNX_ARTIFACT = "onnx/model.onnx"
 SKOPS_FILE = "model.skops"
 # Types skops must be told to trust; safe here because serving verifies the artifact hash first.
-TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "titanic_mlops.domain.group_survival.GroupSurvival",
+]
 # What the store answers for a missing registered model / a missing alias: "no such alias".
 _ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
