@@ -25,7 +25,12 @@ MODEL_PREFIX = "model/"
 ONNX_PREFIX = "onnx/"
 SKOPS_FILE = "model.skops"
 # Types skops must be told to trust: the fitted tree ensemble's internals, nothing callable.
-TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+# Types skops must be told to trust; safe here because the whole manifest is verified first.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "titanic_mlops.domain.group_survival.GroupSurvival",
+]
 # The flavours `mlflow.sklearn.log_model(serialization_format="skops")` writes, and their files.
 _FLAVOURS = {"python_function", "sklearn"}
 # Written by MLflow's download itself (the registered name and version), never read by a loader.
