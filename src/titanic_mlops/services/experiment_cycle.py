@@ -60,4 +60,4 @@ def describe(outcome: ExperimentDecision | RollbackEvent | None) -> str:
         return "No online experiment is running."
     if isinstance(outcome, RollbackEvent):
         return f"**Rollback** v{outcome.champion_before} -> v{outcome.champion_after}: {outcome.reason}"
-    return experiment.describe(outcome)
+    return outcome.describe()

@@ -70,14 +70,7 @@ def _judge(
         for name, frame in sets.items()
     ]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
-    held = comparisons[0].champion
-    staged = (
-        decision.promote
-        and staging is not None
-        and staging.stage(  # a12: the online experiment
-            registry, candidate, champion, held.overall.accuracy if held else None
-        )
-    )
+    staged = decision.promote and _stage(staging, registry, candidate, champion, comparisons[0])  # a12
     if decision.promote and not staged:
         registry.set_alias(CHAMPION, candidate.version)
     registry.tag(
@@ -107,6 +100,18 @@ def _judge(
     )
     history.append(history_path, event)
     return event
+
+
+def _stage(
+    staging: Staging | None,
+    registry: Registry,
+    candidate: ModelRef,
+    champion: ModelRef | None,
+    holdout: promotion.Comparison,
+) -> bool:
+    """With experiment mode on, the candidate stays `challenger` (services/experiment.py)."""
+    held = holdout.champion.overall.accuracy if holdout.champion else None
+    return staging is not None and staging.stage(registry, candidate, champion, held)
 
 
 def rollback(registry: Registry, history_path: Path, reason: str) -> RollbackEvent:
