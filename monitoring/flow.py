@@ -9,17 +9,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from titanic_mlops.domain.experiment_records import ExperimentDecision
 from titanic_mlops.domain.params import Params
-from titanic_mlops.domain.records import CycleResult, RetrainingOutcome
-from titanic_mlops.services import monitor
+from titanic_mlops.domain.records import CycleResult, RetrainingOutcome, RollbackEvent
+from titanic_mlops.services import experiment_cycle, monitor
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.retrain import retrain as retrain_service
 
 # The deployment's stores are inputs that do not hash: no result caching.
 run_cycle = task(monitor.run_cycle, name="monitoring_cycle", cache_policy=NO_CACHE)
 run_retraining = task(retrain_service, name="retraining", cache_policy=NO_CACHE)
+
+
+@task(name="experiment", cache_policy=NO_CACHE)
+def run_experiment(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
+    """Evaluate the running experiment; its decision becomes a Prefect artifact."""
+    outcome = experiment_cycle.run(deployment)
+    if outcome is not None:
+        create_markdown_artifact(
+            key="experiment", markdown=experiment_cycle.describe(outcome), description="online A/B test"
+        )
+    return outcome
 
 
 @flow(name="monitor", log_prints=True)
@@ -32,6 +45,7 @@ def monitor_flow(
     deployment = Deployment()
     result = run_cycle(deployment, workspace, params.monitor)
     get_run_logger().info("monitor: %s (%s)", result.action, result.reason)
+    run_experiment(deployment)  # a12: the online A/B test's look of this cycle
     if retrain and result.action == "retrain":
         return result, run_retraining(deployment, workspace, params, "drift")
     return result, None

@@ -176,7 +176,8 @@ def serve(
     loaded = slot.current
     if loaded is None:
         return None
-    slot.observe("champion", 0.0, failed=False)
+    started = request.scope.get("state", {}).get("started")  # set by the Observe middleware
+    slot.observe("champion", time.perf_counter() - float(started) if started else 0.0, failed=False)
     probability = slot.score(loaded, scored)
     if probability is None:
         return None

@@ -207,3 +207,22 @@ def test_the_gate_stages_a_passed_candidate_only_with_mode_on_and_a_champion(wor
     assert state is not None and state.running and state.challenger_version == "2"
     assert registry.aliases == {"champion": "1", "challenger": "2"}
     assert registry.tags["2"]["experiment_required_rows"] == str(state.required_rows)
+
+
+def test_status_shows_the_issue_fields_while_running_and_after_the_decision(world: Any) -> None:
+    from titanic_mlops.services import experiment_cycle
+
+    registry, log, shadow, paths, history_path = world
+    assert experiment_cycle.status(paths.root) is None
+    start(registry, paths)
+    running = experiment_cycle.status(paths.root)
+    fields = set(experiment_cycle.STATUS_FIELDS) | {"challenger_version", "mode"}
+    assert len(fields) == 12
+    assert running is not None and fields <= set(running)
+    assert running["decision"] == "continue" and running["labelled_rows"] == 0
+    service.record_guardrail(paths, "2", "challenger latency 5.0x the champion's exceeds 3.0x")
+    service.evaluate(registry, log, shadow, paths, history_path)
+    done = experiment_cycle.status(paths.root)
+    assert done is not None and done["decision"] == "reject" and done["running"] is False
+    assert "latency" in done["reason"]
+    assert "reject" in experiment_cycle.describe(service.read_state(paths).last)

@@ -36,6 +36,20 @@ class ExperimentDecision(BaseModel):
     decision: Verdict
     reason: str
 
+    def describe(self) -> str:
+        """One readable paragraph: the MLflow version's description and the Prefect artifact."""
+
+        def num(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.4f}"
+
+        return (
+            f"Online experiment ({self.mode}): {self.decision}. {self.reason}. "
+            f"{self.labelled_rows} labelled rows (planned {self.required_rows}); accuracy "
+            f"champion {num(self.champion_accuracy)}, challenger {num(self.challenger_accuracy)}; "
+            f"difference {num(self.difference)} [{num(self.ci_low)}, {num(self.ci_high)}]; "
+            f"p-value {num(self.p_value)}."
+        )
+
 
 class ExperimentEvent(ExperimentDecision):
     """A decision that ended an experiment (promote or reject), as the history keeps it."""

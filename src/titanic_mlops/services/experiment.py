@@ -18,7 +18,7 @@ import pandas as pd
 
 from titanic_mlops import atomic
 from titanic_mlops.adapters.mlflow.registry import Registry
-from titanic_mlops.domain import experiment
+from titanic_mlops.domain import experiment, experiment_counts
 from titanic_mlops.domain.experiment import ArmCounts, PairedCounts
 from titanic_mlops.domain.experiment_records import (
     PREVIOUS,
@@ -122,31 +122,6 @@ class Staging:
         return True
 
 
-def paired_counts(labelled: pd.DataFrame, shadow: pd.DataFrame) -> PairedCounts:
-    """Champion rows joined to the challenger's shadow scores of the same predictions."""
-    joined = labelled.merge(shadow, left_on="id", right_on="prediction_id", suffixes=("", "_shadow"))
-    champion = joined["survived"].astype(int) == joined["label"].astype(int)
-    challenger = joined["survived_shadow"].astype(int) == joined["label"].astype(int)
-    return PairedCounts(
-        both_right=int((champion & challenger).sum()),
-        champion_only=int((champion & ~challenger).sum()),
-        challenger_only=int((~champion & challenger).sum()),
-        both_wrong=int((~champion & ~challenger).sum()),
-    )
-
-
-def arm_counts(labelled: pd.DataFrame, champion: str, challenger: str) -> ArmCounts:
-    """Canary: each labelled row counted for the version that answered it."""
-    version = labelled["model_version"].astype(str)
-    right = labelled["survived"].astype(int) == labelled["label"].astype(int)
-    return ArmCounts(
-        champion_rows=int((version == champion).sum()),
-        champion_right=int((right & (version == champion)).sum()),
-        challenger_rows=int((version == challenger).sum()),
-        challenger_right=int((right & (version == challenger)).sum()),
-    )
-
-
 def _since(log: PredictionLog, started: float) -> pd.DataFrame:
     labelled = log.labelled()
     return labelled[labelled["ts"] >= started] if len(labelled) else labelled
@@ -165,11 +140,13 @@ def look(
             if len(labelled)
             else labelled
         )
-        counts: PairedCounts | ArmCounts = paired_counts(mine, shadow.for_version(state.challenger_version))
+        counts: PairedCounts | ArmCounts = experiment_counts.paired_counts(
+            mine, shadow.for_version(state.challenger_version)
+        )
         decision = experiment.decide_shadow(counts, state.required_rows, params)  # type: ignore[arg-type]
     else:
         counts = (
-            arm_counts(labelled, state.champion_version, state.challenger_version)
+            experiment_counts.arm_counts(labelled, state.champion_version, state.challenger_version)
             if len(labelled)
             else ArmCounts(0, 0, 0, 0)
         )
@@ -247,20 +224,7 @@ def annotate(registry: Registry, version: str, decision: ExperimentDecision) -> 
     """The decision on the MLflow version: one tag per statistic, and a readable description."""
     fields = decision.model_dump()
     registry.tag(version, {f"experiment_{k}": "" if v is None else str(v)[:4000] for k, v in fields.items()})
-    registry.describe_version(version, describe(decision))
-
-
-def describe(decision: ExperimentDecision) -> str:
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.4f}"
-
-    return (
-        f"Online experiment ({decision.mode}): {decision.decision}. {decision.reason}. "
-        f"{decision.labelled_rows} labelled rows (planned {decision.required_rows}); accuracy "
-        f"champion {pct(decision.champion_accuracy)}, challenger {pct(decision.challenger_accuracy)}; "
-        f"difference {pct(decision.difference)} [{pct(decision.ci_low)}, {pct(decision.ci_high)}]; "
-        f"p-value {pct(decision.p_value)}."
-    )
+    registry.describe_version(version, decision.describe())
 
 
 def watch(

@@ -80,14 +80,7 @@ def _judge(
         sets["recent"] = recent
     comparisons = [comparison(registry, name, frame, candidate, champion) for name, frame in sets.items()]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
-    held = comparisons[0].champion_report
-    staged = (
-        decision.promote
-        and staging is not None
-        and staging.stage(  # a12: the online experiment
-            registry, candidate, champion, held.overall.accuracy if held else None
-        )
-    )
+    staged = decision.promote and _stage(staging, registry, candidate, champion, comparisons[0])  # a12
     if decision.promote and not staged:
         _move_aliases(registry, candidate, champion)
     registry.tag(
@@ -128,6 +121,18 @@ def _move_aliases(registry: Registry, candidate: ModelRef, champion: ModelRef | 
     registry.delete_alias(CHALLENGER)
     if champion is not None and champion.version != candidate.version:
         registry.set_alias(PREVIOUS, champion.version)
+
+
+def _stage(
+    staging: Staging | None,
+    registry: Registry,
+    candidate: ModelRef,
+    champion: ModelRef | None,
+    holdout: promotion.Comparison,
+) -> bool:
+    """With experiment mode on, the candidate stays `challenger` (services/experiment.py)."""
+    held = holdout.champion_report.overall.accuracy if holdout.champion_report else None
+    return staging is not None and staging.stage(registry, candidate, champion, held)
 
 
 def rollback(registry: Registry, history_path: Path, reason: str) -> RollbackEvent:

@@ -8,6 +8,7 @@ from typing import Any
 
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION
+from titanic_mlops.services import experiment_cycle
 from titanic_mlops.stores import history
 from titanic_mlops.stores.interfaces import MonitoringStore
 
@@ -24,6 +25,7 @@ def collect(
         payload[alias] = registry.describe(ref) if ref else None
     payload["history"] = [event.model_dump(mode="json") for event in history.read(history_path)]
     payload["monitoring"] = monitoring(open_monitoring)
+    payload["experiment"] = experiment_cycle.status(history_path.parent)  # a12: the online A/B test
     return payload
 
 
