@@ -80,7 +80,8 @@ def peers(
     (settings / "settings.json").write_text(
         json.dumps({"http_port": mls, "grpc_port": mls + 1, "metrics_port": mls + 2, "parallel_workers": 1})
     )
-    (settings / "model-settings.json").write_text(
+    (settings / "titanic").mkdir(exist_ok=True)  # MLServer names a model after its folder
+    (settings / "titanic" / "model-settings.json").write_text(
         json.dumps(
             {
                 "name": "titanic",
@@ -118,6 +119,7 @@ def peers(
             f"{local}:{mls}/v2/models/titanic/infer",
             v2_body(one),
             v2_body(batch),
+            cwd=settings,  # it writes its metrics files into the working directory
             venv=PEERS_DIR / "mlserver",
         ),
         Server(
