@@ -75,12 +75,13 @@ def peers(
     """Every peer, on consecutive ports from `base_port`; `one`/`batch` are model-input frames."""
     columns = {"BENCH_MODEL": str(model), "BENCH_COLUMNS": ",".join(one.columns)}
     mlflow_port, mls, ks, bento, floor = (base_port + i for i in (0, 2, 6, 8, 10))
-    settings = tmp / "mlserver"
+    settings = tmp / "mlserver-repository"
     settings.mkdir(exist_ok=True)
     (settings / "settings.json").write_text(
         json.dumps({"http_port": mls, "grpc_port": mls + 1, "metrics_port": mls + 2, "parallel_workers": 1})
     )
-    (settings / "model-settings.json").write_text(
+    (settings / "titanic").mkdir(exist_ok=True)  # MLServer names a model after its folder
+    (settings / "titanic" / "model-settings.json").write_text(
         json.dumps(
             {
                 "name": "titanic",
@@ -118,6 +119,7 @@ def peers(
             f"{local}:{mls}/v2/models/titanic/infer",
             v2_body(one),
             v2_body(batch),
+            cwd=settings,  # it writes its metrics files into the working directory
             venv=PEERS_DIR / "mlserver",
         ),
         Server(

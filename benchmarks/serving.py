@@ -12,8 +12,10 @@ reported, never asserted. The API's traffic goes to a throw-away prediction log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,7 +56,10 @@ def server(spec: peers.Server, env: dict[str, str], log_dir: Path) -> Iterator[s
     env = {**env, **spec.env, "PATH": f"{bin_dir}:{env.get('PATH', '')}"}
     command = [str(bin_dir / spec.command[0]), *spec.command[1:]]
     log = (log_dir / f"{name.split()[0].strip(':')}.log").open("wb")
-    process = subprocess.Popen(command, cwd=spec.cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own: the server's workers (MLServer's pool, BentoML's) stop with it.
+    process = subprocess.Popen(
+        command, cwd=spec.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -70,13 +75,19 @@ def server(spec: peers.Server, env: dict[str, str], log_dir: Path) -> Iterator[s
             time.sleep(0.5)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         log.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, SIGKILL after 30 s (MLServer can hang on exit)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def passengers() -> list[dict[str, Any]]:
