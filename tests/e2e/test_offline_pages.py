@@ -106,3 +106,40 @@ def test_a_cdn_page_does_not_render_offline(tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def test_the_validation_report_renders_offline(tmp_path: Path) -> None:
+    """The validate stage's own page (services/validate.py), a failed run: every row, no CDN."""
+    from titanic_mlops.domain.stage_outputs import ValidationReport
+    from titanic_mlops.services import validate
+
+    report = ValidationReport(
+        suite="passengers",
+        success=False,
+        evaluated_expectations=2,
+        failed_expectations=1,
+        failures=[
+            "expect_column_values_to_be_in_set failed on column Sex: 1 unexpected row(s), e.g. ['robot']"
+        ],
+        rows=891,
+        results=[
+            {"expectation": "expect_column_to_exist", "column": "Age", "success": True},
+            {
+                "expectation": "expect_column_values_to_be_in_set",
+                "column": "Sex",
+                "success": False,
+                "unexpected_count": 1,
+                "examples": ["robot"],
+            },
+        ],
+    )
+    page = validate.write_html(report, tmp_path / "docs")
+    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html"]
+    text = page.read_text()
+    assert "://" not in text and "<script" not in text
+    dom = chromium(page.as_uri(), tmp_path / "profile")
+    assert "Data validation FAILED" in dom and "robot" in dom and dom.count("<tr") == 3
+    shot = tmp_path / "validation.png"
+    chromium(page.as_uri(), tmp_path / "profile", shot)
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
