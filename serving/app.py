@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from serving import docs
 from serving.challenger import ChallengerSlot
 from serving.http import FastJSON, Observe, install_error_handlers
 from serving.metrics import Metrics
@@ -56,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
         default_response_class=FastJSON,
+        docs_url=None,  # serving/docs.py serves /docs and /redoc from local assets
+        redoc_url=None,
     )
+    docs.install(app)
     app.add_middleware(Observe, metrics=metrics)
     install_error_handlers(app)
     for router in (predictions.router, feedback.router, health.router, admin.router):

@@ -6,6 +6,7 @@ One formatter and one way to add a command, so each subcommand's page has the sa
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
@@ -56,7 +57,11 @@ def command(
 ) -> argparse.ArgumentParser:
     """A subcommand whose `--help` has a description, defaults, examples and environment."""
     p = sub.add_parser(
-        name, help=help_text, description=help_text, epilog=epilog(examples, env), formatter_class=Formatter
+        name,
+        help=help_text.split(". ")[0],
+        description=textwrap.fill(help_text, 90),
+        epilog=epilog(examples, env),
+        formatter_class=Formatter,
     )
     p.set_defaults(handler=handler)
     return p

@@ -178,7 +178,8 @@ def register(sub: Subparsers) -> None:
         "export",
         _export,
         "Write a registered model as an ONNX graph for edge devices. The graph takes the 14 "
-        'engineered model inputs (docs/serving.md, "The ONNX graph"), not Kaggle columns: compute '
+        "engineered model inputs (docs/pipeline.md, section: The ONNX graph's inputs), not Kaggle "
+        "columns: compute "
         "them with titanic_mlops.domain.features.model_inputs.",
         [
             "titanic-mlops export --output model.onnx",
