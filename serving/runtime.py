@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from serving.log_writer import LogWriter
 from serving.metrics import Metrics
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.served_model import AliasFollower, ReloadResult, ServingModel
@@ -44,6 +45,10 @@ class Runtime:
     online: OnlineFeatures | None = None
     ready: Ready | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    writer: LogWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = LogWriter(self.deployment.settings.log_write_timeout_seconds)
 
     def open_online(self) -> None:
         store = self.deployment.feature_store()
