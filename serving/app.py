@@ -1,7 +1,9 @@
 """The FastAPI app: `uvicorn --factory serving.app:create_app`. A thin shell over the services.
 
 The champion is loaded (and checked) in the background after startup, so `/health` answers at
-once and `/ready` turns 200 when a model serves; a poll follows the alias from then on.
+once and `/ready` turns 200 when a model serves; a poll follows the alias from then on. No
+redirect is ever built from the request (trailing-slash redirects are off: `/health/` is a 404,
+not a 307 to whatever the Host header names), and bodies are limited before they are parsed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 from serving import docs
 from serving.challenger import ChallengerSlot
 from serving.http import FastJSON, Observe, install_error_handlers
+from serving.limits import BodyLimit, server_options
 from serving.metrics import Metrics
 from serving.routers import admin, feedback, health, predictions
 from serving.runtime import Runtime
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in runtime.tasks:
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await asyncio.to_thread(runtime.writer.close)
             runtime.log.close()
             runtime.challenger.close()
             metrics.monitoring.close()
@@ -59,8 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=FastJSON,
         docs_url=None,  # serving/docs.py serves /docs and /redoc from local assets
         redoc_url=None,
+        redirect_slashes=False,
     )
     docs.install(app)
+    app.add_middleware(BodyLimit, settings=deployment.settings)
     app.add_middleware(Observe, metrics=metrics)
     install_error_handlers(app)
     for router in (predictions.router, feedback.router, health.router, admin.router):
@@ -69,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def run(host: str, port: int) -> None:
-    """`titanic-mlops serve`: this app under one uvicorn worker."""
+    """`titanic-mlops serve`: this app under one uvicorn worker, with the limits of `server_options`."""
     import uvicorn
 
-    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=1, log_level="info")
+    options = server_options(Settings())
+    uvicorn.run(
+        "serving.app:create_app", factory=True, host=host, port=port, workers=1, log_level="info", **options
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from titanic_mlops.services.served_model import CandidateRefused, ServingModel, 
 from titanic_mlops.stores.shadow_log import ShadowLog, ShadowPrediction
 
 logger = logging.getLogger("serving")
-Log = Callable[[Request, Any, Scoring, list[dict[str, Any]]], list[int]]
+Log = Callable[[Request, Any, Scoring, list[dict[str, Any]]], Awaitable[list[int]]]
 Answer = Callable[[Scoring, list[int]], dict[str, Any]]
 _BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 
@@ -163,7 +163,7 @@ class ChallengerSlot:
             self._shadow.close()
 
 
-def serve(
+async def serve(
     slot: ChallengerSlot,
     request: Request,
     runtime: Any,
@@ -182,8 +182,8 @@ def serve(
     if probability is None:
         return None
     if loaded.state.params.mode == "canary":
-        return _canary(loaded, request, runtime, scored, records, probability, log, answer, slot)
-    ids = log(request, runtime, scored, records)
+        return await _canary(loaded, request, runtime, scored, records, probability, log, answer, slot)
+    ids = await log(request, runtime, scored, records)
     version = loaded.model.version
     survived = predicted(probability).tolist()
     slot.shadow.append(
@@ -209,7 +209,7 @@ def _subset(scored: Scoring, rows: np.ndarray, ref: Any, probability: np.ndarray
     )
 
 
-def _canary(
+async def _canary(
     loaded: Loaded,
     request: Request,
     runtime: Any,
@@ -230,7 +230,7 @@ def _canary(
             continue
         ref = scored.model if variant == "champion" else loaded.model.model.ref
         part = _subset(scored, rows, ref, scored.probability if variant == "champion" else challenger)
-        ids = log(request, runtime, part, [records[i] for i in rows])
+        ids = await log(request, runtime, part, [records[i] for i in rows])
         slot.predictions.labels(variant=variant, model_version=ref.version).inc(len(ids))
         for i, entry in zip(rows.tolist(), answer(part, ids)["predictions"], strict=True):
             entries[i] = {**entry, "model_version": ref.version}

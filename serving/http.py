@@ -22,6 +22,9 @@ from serving.metrics import Metrics, labelled
 logger = logging.getLogger("serving")
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# An error body names what is wrong; it never echoes the input back (a 50 MB body -> a few KB).
+MAX_ERRORS = 20
+_MAX_PART = 40
 
 
 class FastJSON(JSONResponse):
@@ -98,14 +101,20 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         return AsciiJSON({"detail": f"the body is not valid JSON (at character {position})"}, 400)
     detail = [
         {
-            "field": ".".join(str(part) for part in e["loc"][1:] if "[" not in str(part)) or str(e["loc"][0]),
-            "loc": [str(part) for part in e["loc"]],
-            "msg": e["msg"],
+            "field": ".".join(_short(p) for p in e["loc"][1:] if "[" not in str(p)) or _short(e["loc"][0]),
+            "loc": [_short(part) for part in e["loc"]],
+            "msg": _short(e["msg"], 200),
             "type": e["type"],
         }
-        for e in errors
+        for e in errors[:MAX_ERRORS]
     ]
-    return AsciiJSON({"detail": detail}, 422)
+    return AsciiJSON({"detail": detail, "errors": len(errors), "shown": len(detail)}, 422)
+
+
+def _short(part: object, limit: int = _MAX_PART) -> str:
+    """A client-chosen key or message, cut to an excerpt."""
+    text = str(part)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

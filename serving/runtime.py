@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from serving.challenger import ChallengerSlot
+from serving.log_writer import LogWriter
 from serving.metrics import Metrics
+from titanic_mlops.domain import golden
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.served_model import AliasFollower, ReloadResult, ServingModel
 from titanic_mlops.services.ticket_sizes import TicketSizes
@@ -46,6 +48,13 @@ class Runtime:
     ready: Ready | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     challenger: ChallengerSlot | None = None  # the online experiment's second model (serving/challenger.py)
+    writer: LogWriter = field(init=False)
+    polls: int = 0  # alias polls done, whatever their result (tests synchronise on it)
+    # "ok", or why predictions now default the ticket group size (checked once per poll)
+    online_store: str = "unchecked"
+
+    def __post_init__(self) -> None:
+        self.writer = LogWriter(self.deployment.settings.log_write_timeout_seconds)
 
     def open_online(self) -> None:
         store = self.deployment.feature_store()
@@ -59,6 +68,8 @@ class Runtime:
         except Exception:
             self.metrics.reloads.labels(result="error").inc()
             raise
+        finally:
+            self.polls += 1
         self.metrics.reloads.labels(result=followed.result).inc()
         online = self.online
         if online is not None:
@@ -88,4 +99,16 @@ class Runtime:
                     await asyncio.to_thread(self.challenger.refresh)
                 except Exception:
                     logger.exception("challenger poll failed; the champion serves on")
+            self.online_store = await asyncio.to_thread(self.check_online)
             await asyncio.sleep(interval)
+
+    def check_online(self) -> str:
+        """Does the online store still know the golden passengers' tickets? A lost or emptied
+        store silently turns every group size into the default (1), so say it in `/ready`."""
+        if self.online is None:
+            return "not opened"
+        tickets = sorted({str(r["Ticket"]) for r in golden.GOLDEN_RECORDS})
+        found = self.deployment.ticket_sizes(self.online.store).sizes(tickets)
+        if all(size is None for size in found):
+            return f"empty or unavailable: none of the {len(tickets)} golden tickets has a group size"
+        return "ok"

@@ -148,6 +148,7 @@ class ModelInfo(BaseModel):
 class Status(BaseModel):
     status: str
     model_version: str | None = None
+    online_store: str | None = None  # /ready: "ok", or why group sizes now default
 
 
 class ReloadResponse(BaseModel):

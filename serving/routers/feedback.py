@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from serving import deps, schemas
 from serving.http import FastJSON
-from titanic_mlops.stores.interfaces import FeedbackTargetMissing
+from titanic_mlops.stores.interfaces import FeedbackTargetMissing, PredictionLog
 
 router = APIRouter()
 
@@ -27,15 +27,7 @@ async def feedback(
     limit = runtime.deployment.settings.max_batch_size
     if len(items) > limit:
         raise HTTPException(413, f"body: {len(items)} items exceed the limit of {limit}")
-    found, missing = [], []
-    for position, item in enumerate(items):
-        try:
-            if isinstance(item, schemas.FeedbackByPrediction):
-                found.append(runtime.log.add_feedback(item.survived, prediction_id=item.prediction_id))
-            else:
-                found.append(runtime.log.add_feedback(item.survived, passenger_id=item.passenger_id))
-        except FeedbackTargetMissing:
-            missing.append(position)
+    found, missing = await runtime.writer.write("the feedback", lambda: _record(runtime.log, items))
     if not found:
         first = items[0]
         by_prediction = isinstance(first, schemas.FeedbackByPrediction)
@@ -45,3 +37,19 @@ async def feedback(
         what = "prediction_id" if by_prediction else "passenger_id"
         raise HTTPException(404, f"{what}: no logged prediction for {target}")
     return FastJSON({"accepted": len(found), "prediction_ids": found, "missing": missing})
+
+
+def _record(
+    log: PredictionLog, items: list[schemas.FeedbackByPrediction | schemas.FeedbackByPassenger]
+) -> tuple[list[int], list[int]]:
+    """On the log's writer thread: the prediction ids labelled, and the positions matching none."""
+    found, missing = [], []
+    for position, item in enumerate(items):
+        try:
+            if isinstance(item, schemas.FeedbackByPrediction):
+                found.append(log.add_feedback(item.survived, prediction_id=item.prediction_id))
+            else:
+                found.append(log.add_feedback(item.survived, passenger_id=item.passenger_id))
+        except FeedbackTargetMissing:
+            missing.append(position)
+    return found, missing

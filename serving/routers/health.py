@@ -21,11 +21,18 @@ async def health() -> Response:
 
 @router.get("/ready", response_model=schemas.Status, responses={503: deps.ERRORS[503]})
 async def ready(request: Request) -> Response:
-    """200 once a checked model serves; 503 before."""
-    served = deps.runtime(request).ready
+    """200 once a checked model serves; 503 before. "degraded" when the online store is lost.
+
+    Still 200 when degraded (predictions work, with default group sizes): taking every replica
+    out of rotation over a shared store would turn a degradation into an outage.
+    """
+    runtime = deps.runtime(request)
+    served, online = runtime.ready, runtime.online_store
     if served is None:
-        return FastJSON({"status": "loading", "model_version": None}, 503, headers={"Retry-After": "5"})
-    return FastJSON({"status": "ready", "model_version": served.model.version})
+        body = {"status": "loading", "model_version": None, "online_store": online}
+        return FastJSON(body, 503, headers={"Retry-After": "5"})
+    status = "ready" if online in ("ok", "unchecked") else "degraded"
+    return FastJSON({"status": status, "model_version": served.model.version, "online_store": online})
 
 
 @router.get("/model", response_model=schemas.ModelInfo, responses={503: deps.ERRORS[503]})

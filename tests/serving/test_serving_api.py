@@ -128,7 +128,11 @@ def test_model_describes_the_champion(client: TestClient) -> None:
 
 def test_health_and_ready(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ready", "model_version": "1"}
+    runtime, deadline = client.app.state.runtime, time.monotonic() + 120  # type: ignore[attr-defined]
+    while runtime.online_store == "unchecked":  # checked after the first alias poll
+        assert time.monotonic() < deadline, "the online store was never checked"
+        time.sleep(0.05)  # polling a condition, with a deadline
+    assert client.get("/ready").json() == {"status": "ready", "model_version": "1", "online_store": "ok"}
 
 
 def test_metrics_export_every_name_the_architecture_lists(
@@ -177,7 +181,10 @@ def test_no_model_means_not_ready_and_503(serving_state: ServingState, tmp_path:
         prediction_log_url=f"sqlite:///{tmp_path / 'log.db'}",
     )
     with TestClient(create_app(empty)) as c:
-        time.sleep(1.0)
+        runtime, deadline = c.app.state.runtime, time.monotonic() + 120  # type: ignore[attr-defined]
+        while runtime.polls == 0:  # the first alias poll found nothing
+            assert time.monotonic() < deadline, "the alias was never polled"
+            time.sleep(0.05)  # polling a condition, with a deadline
         assert c.get("/health").status_code == 200
         assert c.get("/ready").status_code == 503
         assert c.post("/predict", json={"instances": [PASSENGER]}).status_code == 503

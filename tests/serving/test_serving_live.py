@@ -113,6 +113,14 @@ class Load:
         self._stop.set()
         self._thread.join(timeout=60)
 
+    def wait_more(self, answers: int, timeout: float = 120) -> None:
+        """Until `answers` more predictions came back (a count of answers, not a time window)."""
+        wanted, deadline = len(self.versions) + answers, time.monotonic() + timeout
+        while len(self.versions) < wanted:
+            assert time.monotonic() < deadline, f"only {len(self.versions)} of {wanted} answers"
+            assert not self.failures, self.failures
+            time.sleep(0.05)  # polling a condition, with a deadline
+
     def wait_for(self, version: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -142,7 +150,7 @@ def test_moving_the_alias_swaps_live_and_a_tampered_version_is_refused(
             load.wait_for("1", timeout=60)
             registry.set_alias(CHAMPION, second.version)
             load.wait_for(second.version, timeout=240)
-            time.sleep(1.0)
+            load.wait_more(20)
         assert load.failures == []
         assert load.versions[0] == "1" and load.versions[-1] == second.version
         assert changes(load.versions) == 1, sorted(set(load.versions))
@@ -152,7 +160,7 @@ def test_moving_the_alias_swaps_live_and_a_tampered_version_is_refused(
             reload = httpx.post(
                 server.url + "/admin/reload", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=240
             ).json()
-            time.sleep(1.0)
+            load.wait_more(20)
         assert reload["result"] == "refused" and "tampered" in reload["reason"]
         assert load.failures == [] and set(load.versions) == {second.version}
         model = httpx.get(server.url + "/model").json()

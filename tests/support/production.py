@@ -102,7 +102,7 @@ class MlflowServer:
         self.output = root / "mlflow-server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 120.0) -> MlflowServer:
+    def start(self, timeout: float = 300.0) -> MlflowServer:  # a bound: under load a start took > 120 s
         artifacts = self.root / "artifacts"
         artifacts.mkdir(parents=True, exist_ok=True)
         command = [

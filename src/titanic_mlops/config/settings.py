@@ -12,6 +12,8 @@ from titanic_mlops.config import profiles
 from titanic_mlops.config.layout import StateLayout
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "token", "admin"}
+# A bearer token shorter than this is guessable online; the server refuses to start with one.
+MIN_ADMIN_TOKEN_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,18 @@ class Settings(BaseSettings):
     # serving's alias poll asks an http tracking server once, no retry, this long at most
     tracking_probe_timeout_seconds: float = Field(default=5.0, gt=0)
     max_batch_size: int = Field(default=1000, ge=1)
+    # Limits at the edge (serving/limits.py): one client cannot hold the loop, the memory or the fds.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)  # a full 1000-passenger batch is ~250 KB
+    body_limits: dict[str, int] = Field(
+        default_factory=dict
+    )  # per-path overrides, e.g. {"/feedback": 262144}
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    keepalive_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+    # How long /predict waits for its log row to be durable before answering 503.
+    log_write_timeout_seconds: float = Field(default=2.0, gt=0)
     serving_engine: Literal["onnx", "sklearn"] = "onnx"
     profile: profiles.Name = "embedded"
     feast_config: str | None = None
@@ -45,8 +59,15 @@ class Settings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
+        if value is None:
+            return value
+        if value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
             raise ValueError("TITANIC_MLOPS_ADMIN_TOKEN is a placeholder; set a real secret")
+        if len(value.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"TITANIC_MLOPS_ADMIN_TOKEN has {len(value.get_secret_value())} characters; "
+                f"at least {MIN_ADMIN_TOKEN_LENGTH} are required (e.g. `openssl rand -hex 32`)"
+            )
         return value
 
     @property
