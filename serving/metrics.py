@@ -8,7 +8,16 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -31,6 +40,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._served: tuple[str, str, str] | None = None
         r = self.registry
+        health_collectors(r)
         self.requests = Counter(
             "titanic_http_requests", "HTTP requests", ["route", "method", "status"], registry=r
         )
@@ -94,6 +104,18 @@ class Metrics:
                 labelled(self._children, self.predictions, model_version=version, survived=label).inc(count)
         for p in scored.probability.tolist():
             self.probability.observe(p)
+
+
+def health_collectors(registry: CollectorRegistry) -> None:
+    """Process CPU, memory, open files, the Python build and GC: the custom registry has none.
+
+    The default collectors live on prometheus_client's global registry, which this app does not
+    export; fresh instances on our registry give `process_resident_memory_bytes`,
+    `process_cpu_seconds_total`, `process_open_fds` and `python_gc_*` beside our series.
+    """
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 def labelled(children: dict[tuple[object, ...], Any], metric: Any, **labels: str) -> Any:
