@@ -72,7 +72,7 @@ def train_flow(
     inputs, labels = dataset.inputs_and_labels(holdout)
     report = evaluation.evaluate(model, inputs, labels)
     tags = train.lineage_tags(validated, feature_source, validation_report, Path.cwd())
-    ref, importance = register(registry, model, holdout, selection, report, tags, params)
+    ref, importance = register(registry, model, holdout, selection, report, tags, params, train_frame)
     probability = model.predict_proba(inputs)[:, 1]
     train.write_reports(report, selection, labels, probability, importance, metrics_out, plots_dir)
     candidate = Candidate(

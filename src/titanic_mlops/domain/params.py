@@ -48,6 +48,14 @@ class TrainParams(_Frozen):
         return self
 
 
+class FairnessParams(_Frozen):
+    """The gate's fairness checks (domain.fairness says what they mean on this data)."""
+
+    attributes: list[Literal["sex", "pclass", "age_band"]] = Field(min_length=1)
+    max_equalized_odds_difference: float = Field(ge=0.0, le=1.0)
+    max_equalized_odds_increase: float = Field(ge=0.0, le=1.0)
+
+
 class PromoteParams(_Frozen):
     min_accuracy: float = Field(ge=0.0, le=1.0)
     min_roc_auc: float = Field(ge=0.0, le=1.0)
@@ -55,6 +63,7 @@ class PromoteParams(_Frozen):
     non_inferiority_margin: float = Field(ge=0.0, le=1.0)
     slice_min_accuracy: float = Field(ge=0.0, le=1.0)
     slice_min_rows: int = Field(ge=1)
+    fairness: FairnessParams | None = None
 
 
 class MonitorParams(_Frozen):

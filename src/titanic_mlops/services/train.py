@@ -17,9 +17,11 @@ from titanic_mlops import atomic
 from titanic_mlops.adapters import feast_store, git, onnx_graph, plots
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.domain import dataset, evaluation, features, training
+from titanic_mlops.domain.anomaly import Sidecar
 from titanic_mlops.domain.params import Params
 from titanic_mlops.domain.stage_outputs import Candidate, ValidationReport
 from titanic_mlops.domain.versions import ModelRef
+from titanic_mlops.services import anomaly, explain, fairness
 
 
 def training_frame(validated: Path, store: Any, params: Params) -> pd.DataFrame:
@@ -69,13 +71,20 @@ def register(
     report: evaluation.EvaluationReport,
     tags: dict[str, str],
     params: Params,
+    train_frame: pd.DataFrame,
 ) -> tuple[ModelRef, pd.DataFrame]:
-    """One MLflow run (params, metrics, figures, the ONNX graph) and a new registered version."""
+    """One MLflow run (params, metrics, figures, the ONNX graph) and a new registered version.
+
+    Beside them, responsible AI: the outlier detector fitted on the training inputs (the
+    version's sidecar, hash-checked like the graph), the SHAP summary and fairness by group.
+    """
     inputs, labels = dataset.inputs_and_labels(holdout)
     probability = model.predict_proba(inputs)[:, 1]
     importance = evaluation.permutation_importance_table(model, inputs, labels, params.train.seed)
+    sidecar = anomaly.build_sidecar(dataset.inputs_and_labels(train_frame)[0], params.train.seed)
     with tempfile.TemporaryDirectory() as tmp:
         figures = plots.write_figures(Path(tmp), labels, probability, importance)
+        rai_metrics = responsible_ai(model, sidecar, inputs, labels, probability, figures)
         atomic.write_json(figures / "leaderboard.json", [row.as_dict() for row in selection.leaderboard])
         atomic.write_json(figures / "holdout_report.json", report.model_dump(mode="json"))
         ref = registry.log_candidate(
@@ -93,11 +102,30 @@ def register(
                 **evaluation.flat_metrics(report),
                 "cv_mean": selection.cv_score,
                 "cv_std": selection.cv_std,
+                **rai_metrics,
             },
             artifacts=figures,
             tags=tags,
+            sidecar=sidecar.to_json(),
         )
     return ref, importance
+
+
+def responsible_ai(
+    model: Any,
+    sidecar: Sidecar,
+    inputs: pd.DataFrame,
+    labels: np.ndarray,
+    probability: np.ndarray,
+    figures: Path,
+) -> dict[str, float]:
+    """SHAP summary, fairness by group and the detector's holdout flag rate, as metrics + files."""
+    shap_metrics, _ = explain.global_summary(model, sidecar, inputs, figures)
+    reports = fairness.reports(inputs, labels, evaluation.predicted(probability))
+    atomic.write_json(figures / "fairness.json", {k: r.model_dump() for k, r in reports.items()})
+    (figures / "model_card_fairness.md").write_text(fairness.model_card_section(reports), encoding="utf-8")
+    rate = anomaly.flag_rate(anomaly.Detector(sidecar), inputs)
+    return {**shap_metrics, **fairness.flat_metrics(reports), "anomaly_holdout_flag_rate": rate}
 
 
 def write_reports(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 ONNX_ARTIFACT = "onnx/model.onnx"
+SIDECAR_ARTIFACT = "rai/sidecar.json"  # outlier detector + SHAP background (services.explain)
 SKOPS_FILE = "model.skops"
 # Types skops must be told to trust; safe here because serving verifies the artifact hash first.
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
@@ -103,6 +104,7 @@ class Registry:
         metrics: dict[str, float],
         artifacts: Path,
         tags: dict[str, str],
+        sidecar: str | None = None,
     ) -> ModelRef:
         """One MLflow run with everything a reviewer needs, then a new registered version."""
         import mlflow
@@ -119,6 +121,9 @@ class Registry:
                 onnx_path.write_bytes(onnx_bytes)
                 mlflow.log_artifact(str(onnx_path), artifact_path=str(Path(ONNX_ARTIFACT).parent))
                 onnx_sha = file_sha256(onnx_path)
+                hashes = {"onnx_sha256": onnx_sha}
+                if sidecar is not None:
+                    hashes["sidecar_sha256"] = _log_text(Path(tmp), SIDECAR_ARTIFACT, sidecar)
             signature = infer_signature(example, pipeline.predict_proba(example))
             info = mlflow.sklearn.log_model(
                 pipeline,
@@ -134,7 +139,7 @@ class Registry:
         ref = ModelRef(self.model_name, version, run.info.run_id)
         with self._model_dir(ref) as local:
             skops_sha = file_sha256(local / SKOPS_FILE)
-        for key, value in {**tags, "onnx_sha256": onnx_sha, "model_sha256": skops_sha}.items():
+        for key, value in {**tags, **hashes, "model_sha256": skops_sha}.items():
             self.client.set_model_version_tag(self.model_name, version, key, value)
         return ref
 
@@ -240,6 +245,23 @@ class Registry:
             _verify(local / SKOPS_FILE, expected, ref)
             return mlflow.sklearn.load_model(str(local))
 
+    def load_sidecar(self, ref: ModelRef) -> str | None:
+        """The version's sidecar text, hash-checked; None for a version registered without one."""
+        import mlflow
+
+        tags = self.client.get_model_version(ref.name, ref.version).tags
+        if "sidecar_sha256" not in tags:
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=ref.run_id,
+                artifact_path=SIDECAR_ARTIFACT,
+                dst_path=tmp,
+                tracking_uri=self.tracking_uri,
+            )
+            _verify(Path(local), str(tags["sidecar_sha256"]), ref)
+            return Path(local).read_text(encoding="utf-8")
+
     @contextmanager
     def _model_dir(self, ref: ModelRef) -> Iterator[Path]:
         """The version's model folder, downloaded to a temporary directory removed afterwards."""
@@ -254,6 +276,16 @@ class Registry:
         if key not in tags:
             raise ModelIntegrityError(f"{ref.uri} has no {key} tag; it was not registered here")
         return str(tags[key])
+
+
+def _log_text(folder: Path, artifact: str, text: str) -> str:
+    """Log `text` as the run artifact `artifact`; its sha256 (the version tag that guards it)."""
+    import mlflow
+
+    path = folder / Path(artifact).name
+    path.write_text(text, encoding="utf-8")
+    mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
+    return file_sha256(path)
 
 
 def _verify(path: Path, expected: str, ref: ModelRef) -> None:
