@@ -22,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from titanic_mlops.domain import features
+from titanic_mlops.services.anomaly import Flags
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.scoring import Scoring
 from titanic_mlops.stores.interfaces import MonitoringStore
@@ -78,6 +79,12 @@ class Metrics:
         self.log_rows = Counter(
             "titanic_prediction_log_rows", "Rows appended to the prediction log", registry=r
         )
+        self.anomalous = Counter(
+            "titanic_anomalous_predictions",
+            "Predictions the outlier detector flagged",
+            ["model_version"],
+            registry=r,
+        )
         self.monitoring = MonitoringCollector(deployment)
         self._children: dict[tuple[object, ...], Any] = {}
         r.register(self.monitoring)
@@ -92,6 +99,11 @@ class Metrics:
     def missing_inputs(self, scored: Scoring) -> None:
         for name, count in features.missing_counts(scored.inputs).items():
             labelled(self._children, self.missing, feature=name).inc(count)
+
+    def anomalies(self, scored: Scoring, flags: Flags | None) -> None:
+        """Count the flagged passengers of one scoring (none counted without a detector)."""
+        if flags is not None and flags.count:
+            labelled(self._children, self.anomalous, model_version=scored.model.version).inc(flags.count)
 
     def logged(self, scored: Scoring, rows: int) -> None:
         """Counters after a scoring reached the prediction log."""
@@ -174,6 +186,7 @@ class MonitoringCollector(Collector):
             "titanic_drifted_columns": ("Drifted columns in the last window", "drifted_columns"),
             "titanic_live_accuracy": ("Accuracy on labelled production feedback", "live_accuracy"),
             "titanic_monitor_last_run_timestamp_seconds": ("When monitoring last ran", "time"),
+            "titanic_anomalous_share": ("Share of the last window flagged anomalous", "anomalous_share"),
         }
         for name, (help_text, key) in families.items():
             family = GaugeMetricFamily(name, help_text)

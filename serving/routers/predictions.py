@@ -19,19 +19,36 @@ from titanic_mlops.domain import schema
 from titanic_mlops.domain.errors import OnlineStoreUnavailable, UnknownPassenger
 from titanic_mlops.domain.features import input_rows
 from titanic_mlops.services import scoring
+from titanic_mlops.services.anomaly import Flags
 
 router = APIRouter()
 
 
-def answer(scored: scoring.Scoring, ids: list[int]) -> dict[str, Any]:
+def answer(scored: scoring.Scoring, ids: list[int], flags: Flags | None = None) -> dict[str, Any]:
     """The /predict body: the version that answered and one entry per passenger."""
+    n = len(ids)
+    score = [None] * n if flags is None else flags.score.tolist()
+    anomalous = [None] * n if flags is None else flags.anomalous.tolist()
     return {
         "model_name": scored.model.name,
         "model_version": scored.model.version,
         "predictions": [
-            {"passenger_id": pid, "survived": s, "probability": p, "prediction_id": i}
-            for pid, s, p, i in zip(
-                scored.passenger_ids, scored.survived.tolist(), scored.probability.tolist(), ids, strict=True
+            {
+                "passenger_id": pid,
+                "survived": s,
+                "probability": p,
+                "prediction_id": i,
+                "anomaly_score": a,
+                "anomalous": f,
+            }
+            for pid, s, p, i, a, f in zip(
+                scored.passenger_ids,
+                scored.survived.tolist(),
+                scored.probability.tolist(),
+                ids,
+                score,
+                anomalous,
+                strict=True,
             )
         ],
     }
@@ -62,7 +79,9 @@ async def predict(body: schemas.PredictRequest, request: Request) -> Response:
     records = [p.model_dump() for p in body.instances]
     scored = scoring.score_records(records, ready.model.model, ready.online.tickets)
     runtime.metrics.missing_inputs(scored)
-    return FastJSON(answer(scored, log(request, runtime, scored, records)))
+    flags = ready.model.anomalies(scored.inputs)
+    runtime.metrics.anomalies(scored, flags)
+    return FastJSON(answer(scored, log(request, runtime, scored, records), flags))
 
 
 @router.get(
@@ -85,6 +104,8 @@ async def passenger(
     except UnknownPassenger as exc:
         raise HTTPException(404, f"passenger_id: {passenger_id} is not in the online store") from exc
     ids = log(request, runtime, scored, [{schema.ID: passenger_id}])
+    flags = ready.model.anomalies(scored.inputs)
+    runtime.metrics.anomalies(scored, flags)
     inputs = {
         k: None if isinstance(v, float) and v != v else v for k, v in input_rows(scored.inputs)[0].items()
     }
@@ -92,7 +113,7 @@ async def passenger(
         {
             "model_name": scored.model.name,
             "model_version": scored.model.version,
-            **answer(scored, ids)["predictions"][0],
+            **answer(scored, ids, flags)["predictions"][0],
             "features": inputs,
         }
     )

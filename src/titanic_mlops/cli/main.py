@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from titanic_mlops.cli import loop, migrate, models, pipeline
+from titanic_mlops.cli import explain, loop, migrate, models, pipeline, scorecard
 from titanic_mlops.domain.errors import TitanicMlopsError
 
 _QUIET = ("feast", "great_expectations", "alembic", "mlflow", "httpx")
@@ -21,7 +21,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="titanic-mlops", description=__doc__.splitlines()[0])
     root.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (pipeline, models, loop, migrate):
+    for group in (pipeline, models, loop, migrate, explain, scorecard):
         group.register(sub)
     return root
 
