@@ -32,7 +32,7 @@ def test_the_concept_scenarios_old_third_class_men_are_anomalous() -> None:
 def test_snapshot_passengers_are_rarely_anomalous() -> None:
     inputs, _ = snapshot()
     rate = flag_rate(detector(), inputs)
-    assert 0.0 < rate <= 0.03, rate  # measured 0.34% on the 891 (1.7% on the unseen holdout)
+    assert 0.0 < rate <= 0.03, rate  # measured 0.34% on the 891 (2.2% on the unseen holdout)
 
 
 def test_the_shipped_arrays_score_like_scikit_learns_forest() -> None:
