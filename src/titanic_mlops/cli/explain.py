@@ -13,13 +13,13 @@ logger = logging.getLogger("titanic_mlops.cli")
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from titanic_mlops.services import explain
+    from titanic_mlops.services import explain_batch
 
     current = deployment()
     registry = current.registry()
     ref = registry.require(args.alias)
     sizes = current.ticket_sizes(current.feature_store(args.repo))
-    rows = explain.explain_file(args.input, args.output, registry, ref, sizes)
+    rows = explain_batch.explain_file(args.input, args.output, registry, ref, sizes)
     logger.info("explain: %d passengers with %s v%s -> %s", rows, ref.name, ref.version, args.output)
     return 0
 

@@ -106,15 +106,3 @@ class ExplainerCache:
             explainer = explainer_for(self.registry.load_sklearn(ref), Sidecar.from_json(text))
             self._current = (ref.version, explainer)
             return explainer
-
-
-def explain_file(source: Path, output: Path, registry: Registry, ref: ModelRef, sizes: Any) -> int:
-    """`titanic-mlops explain`: a Kaggle-format CSV -> one row of contributions per passenger."""
-    from titanic_mlops.services import scoring
-    from titanic_mlops.services.ingest import read_raw_csv
-
-    model = scoring.load_model(registry, ref, "sklearn")
-    scored = scoring.score_frame(read_raw_csv(source, labelled=False), model, sizes)
-    explained = explain_columns(ExplainerCache(registry).get(ref), scored.inputs)
-    atomic.write_csv(output, explanation_table(explained, scored.passenger_ids))
-    return len(scored)
