@@ -25,24 +25,30 @@ class ScoreDropped(TitanicMlopsError):
 
 
 def read_junit(paths: Iterable[Path]) -> Outcome:
-    """Every test case of the reports: `tests/x/test_y.py::test_z` -> passed (and not skipped)."""
+    """Every test case of the reports: `tests/x/test_y.py::test_z` -> passed (and not skipped).
+
+    Within one report every parametrization must pass; a later report (a rerun) replaces an
+    earlier one's result for the tests it ran.
+    """
     passed: dict[str, bool] = {}
     for path in paths:
-        if not path.is_file():
-            raise TitanicMlopsError(
-                f"--junit: no JUnit report at {path}; run `make test` or `make scorecard`"
-            )
-        root = ElementTree.parse(path).getroot()  # noqa: S314  # nosec B314 - our own report
-        for case in root.iter("testcase"):
-            classname = case.get("classname", "")
-            parts = classname.split(".")
-            module = next(
-                (i for i in range(len(parts), 0, -1) if parts[i - 1].startswith("test_")), len(parts)
-            )
-            test_id = "/".join(parts[:module]) + ".py::" + _PARAMS.sub("", case.get("name", ""))
-            ok = not any(case.find(tag) is not None for tag in ("failure", "error", "skipped"))
-            passed[test_id] = passed.get(test_id, True) and ok
+        passed.update(_read_one(path))
     return Outcome(passed)
+
+
+def _read_one(path: Path) -> dict[str, bool]:
+    passed: dict[str, bool] = {}
+    if not path.is_file():
+        raise TitanicMlopsError(f"--junit: no JUnit report at {path}; run `make test` or `make scorecard`")
+    root = ElementTree.parse(path).getroot()  # noqa: S314  # nosec B314 - our own report
+    for case in root.iter("testcase"):
+        classname = case.get("classname", "")
+        parts = classname.split(".")
+        module = next((i for i in range(len(parts), 0, -1) if parts[i - 1].startswith("test_")), len(parts))
+        test_id = "/".join(parts[:module]) + ".py::" + _PARAMS.sub("", case.get("name", ""))
+        ok = not any(case.find(tag) is not None for tag in ("failure", "error", "skipped"))
+        passed[test_id] = passed.get(test_id, True) and ok
+    return passed
 
 
 def documented(test: MlTest, root: Path) -> bool:
