@@ -38,7 +38,7 @@ typecheck: ## mypy, strict on src/
 
 .PHONY: test
 test: setup ## The whole test suite (slow tests included), offline
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --junitxml=reports/junit.xml
 
 .PHONY: test-fast
 test-fast: ## The suite without slow tests
@@ -57,3 +57,17 @@ BASE ?= HEAD
 metrics-diff: ## `dvc metrics diff` against BASE (default HEAD) as Markdown; plots diff into dvc_plots/
 	@$(BIN)/dvc metrics diff --md $(BASE)
 	@$(BIN)/dvc plots diff $(BASE) -o dvc_plots >/dev/null && echo "" && echo "Plots: dvc_plots/index.html"
+
+# The fast checks the ML Test Score maps (`make test` writes the whole suite's report instead).
+SCORECARD_TESTS ?= tests/domain tests/adapters/test_expectations.py tests/adapters/test_shap_explainer.py \
+	tests/services/test_anomaly.py tests/services/test_scoring.py tests/services/test_ingest.py \
+	tests/config tests/data tests/security tests/deploy/test_observability.py tests/deploy/test_workflows.py \
+	tests/serving/test_metrics_health.py tests/services/test_scorecard.py tests/test_house.py
+.PHONY: scorecard
+scorecard: setup ## ML Test Score: run the mapped checks, print the table, fail below docs/ml-test-score.json
+	-$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=reports/scorecard-junit.xml $(SCORECARD_TESTS)
+	$(BIN)/titanic-mlops scorecard --junit reports/scorecard-junit.xml --baseline docs/ml-test-score.json
+
+.PHONY: scorecard-ci
+scorecard-ci: ## ML Test Score of the suite `make test` just ran (reports/junit.xml); CI fails on a drop
+	$(BIN)/titanic-mlops scorecard --junit reports/junit.xml --baseline docs/ml-test-score.json

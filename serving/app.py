@@ -19,7 +19,7 @@ from serving.challenger import ChallengerSlot
 from serving.http import FastJSON, Observe, install_error_handlers
 from serving.limits import BodyLimit, server_options
 from serving.metrics import Metrics
-from serving.routers import admin, feedback, health, predictions
+from serving.routers import admin, explain, feedback, health, predictions
 from serving.runtime import Runtime
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.services.deployment import Deployment
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, settings=deployment.settings)
     app.add_middleware(Observe, metrics=metrics)
     install_error_handlers(app)
-    for router in (predictions.router, feedback.router, health.router, admin.router):
+    for router in (predictions.router, explain.router, feedback.router, health.router, admin.router):
         app.include_router(router)
     return app
 

@@ -8,11 +8,21 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from titanic_mlops.domain import features
+from titanic_mlops.services.anomaly import Flags
 from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.scoring import Scoring
 from titanic_mlops.stores.interfaces import MonitoringStore
@@ -31,6 +41,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._served: tuple[str, str, str] | None = None
         r = self.registry
+        health_collectors(r)
         self.requests = Counter(
             "titanic_http_requests", "HTTP requests", ["route", "method", "status"], registry=r
         )
@@ -68,6 +79,12 @@ class Metrics:
         self.log_rows = Counter(
             "titanic_prediction_log_rows", "Rows appended to the prediction log", registry=r
         )
+        self.anomalous = Counter(
+            "titanic_anomalous_predictions",
+            "Predictions the outlier detector flagged",
+            ["model_version"],
+            registry=r,
+        )
         self.monitoring = MonitoringCollector(deployment)
         self._children: dict[tuple[object, ...], Any] = {}
         r.register(self.monitoring)
@@ -83,6 +100,11 @@ class Metrics:
         for name, count in features.missing_counts(scored.inputs).items():
             labelled(self._children, self.missing, feature=name).inc(count)
 
+    def anomalies(self, scored: Scoring, flags: Flags | None) -> None:
+        """Count the flagged passengers of one scoring (none counted without a detector)."""
+        if flags is not None and flags.count:
+            labelled(self._children, self.anomalous, model_version=scored.model.version).inc(flags.count)
+
     def logged(self, scored: Scoring, rows: int) -> None:
         """Counters after a scoring reached the prediction log."""
         self.log_rows.inc(rows)
@@ -94,6 +116,18 @@ class Metrics:
                 labelled(self._children, self.predictions, model_version=version, survived=label).inc(count)
         for p in scored.probability.tolist():
             self.probability.observe(p)
+
+
+def health_collectors(registry: CollectorRegistry) -> None:
+    """Process CPU, memory, open files, the Python build and GC: the custom registry has none.
+
+    The default collectors live on prometheus_client's global registry, which this app does not
+    export; fresh instances on our registry give `process_resident_memory_bytes`,
+    `process_cpu_seconds_total`, `process_open_fds` and `python_gc_*` beside our series.
+    """
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 def labelled(children: dict[tuple[object, ...], Any], metric: Any, **labels: str) -> Any:
@@ -152,6 +186,7 @@ class MonitoringCollector(Collector):
             "titanic_drifted_columns": ("Drifted columns in the last window", "drifted_columns"),
             "titanic_live_accuracy": ("Accuracy on labelled production feedback", "live_accuracy"),
             "titanic_monitor_last_run_timestamp_seconds": ("When monitoring last ran", "time"),
+            "titanic_anomalous_share": ("Share of the last window flagged anomalous", "anomalous_share"),
         }
         for name, (help_text, key) in families.items():
             family = GaugeMetricFamily(name, help_text)

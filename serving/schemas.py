@@ -85,12 +85,27 @@ class Prediction(BaseModel):
     probability: float
     prediction_id: int
     model_version: str | None = None  # which version answered, while an experiment runs
+    anomaly_score: float | None = Field(description="the outlier detector's score, ~0.5 ordinary")
+    anomalous: bool | None = Field(description="unlike the training passengers (None: no detector)")
 
 
 class PredictResponse(BaseModel):
     model_name: str
     model_version: str
     predictions: list[Prediction]
+
+
+class Explanation(BaseModel):
+    passenger_id: int | None
+    probability: float
+    base_value: float
+    space: Literal["logit", "probability"]
+    contributions: dict[str, float]
+
+
+class ExplainResponse(BaseModel):
+    model_version: str
+    explanations: list[Explanation]
 
 
 class FeedbackByPrediction(BaseModel):
@@ -128,6 +143,8 @@ class PassengerPrediction(BaseModel):
     survived: Literal[0, 1]
     probability: float
     prediction_id: int
+    anomaly_score: float | None
+    anomalous: bool | None
     features: dict[str, float | str | None]
 
 

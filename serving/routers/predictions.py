@@ -19,19 +19,36 @@ from titanic_mlops.domain import schema
 from titanic_mlops.domain.errors import OnlineStoreUnavailable, UnknownPassenger
 from titanic_mlops.domain.features import input_rows
 from titanic_mlops.services import scoring
+from titanic_mlops.services.anomaly import Flags
 
 router = APIRouter()
 
 
-def answer(scored: scoring.Scoring, ids: list[int]) -> dict[str, Any]:
+def answer(scored: scoring.Scoring, ids: list[int], flags: Flags | None = None) -> dict[str, Any]:
     """The /predict body: the version that answered and one entry per passenger."""
+    n = len(ids)
+    score = [None] * n if flags is None else flags.score.tolist()
+    anomalous = [None] * n if flags is None else flags.anomalous.tolist()
     return {
         "model_name": scored.model.name,
         "model_version": scored.model.version,
         "predictions": [
-            {"passenger_id": pid, "survived": s, "probability": p, "prediction_id": i}
-            for pid, s, p, i in zip(
-                scored.passenger_ids, scored.survived.tolist(), scored.probability.tolist(), ids, strict=True
+            {
+                "passenger_id": pid,
+                "survived": s,
+                "probability": p,
+                "prediction_id": i,
+                "anomaly_score": a,
+                "anomalous": f,
+            }
+            for pid, s, p, i, a, f in zip(
+                scored.passenger_ids,
+                scored.survived.tolist(),
+                scored.probability.tolist(),
+                ids,
+                score,
+                anomalous,
+                strict=True,
             )
         ],
     }
@@ -63,9 +80,18 @@ async def predict(body: schemas.PredictRequest, request: Request) -> Response:
     records = [p.model_dump() for p in body.instances]
     scored = scoring.score_records(records, ready.model.model, ready.online.tickets)
     runtime.metrics.missing_inputs(scored)
+    flags = ready.model.anomalies(scored.inputs)
+    runtime.metrics.anomalies(scored, flags)
     slot = runtime.challenger  # a12: shadow or canary while an experiment runs
     served = await challenger.serve(slot, request, runtime, scored, records, log, answer) if slot else None
-    return FastJSON(served or answer(scored, await log(request, runtime, scored, records)))
+    if served is None:
+        return FastJSON(answer(scored, await log(request, runtime, scored, records), flags))
+    if flags is not None:  # the experiment's answer, in request order, carries the same flags
+        for entry, score, flagged in zip(
+            served["predictions"], flags.score.tolist(), flags.anomalous.tolist(), strict=True
+        ):
+            entry["anomaly_score"], entry["anomalous"] = score, flagged
+    return FastJSON(served)
 
 
 @router.get(
@@ -88,6 +114,8 @@ async def passenger(
     except UnknownPassenger as exc:
         raise HTTPException(404, f"passenger_id: {passenger_id} is not in the online store") from exc
     ids = await log(request, runtime, scored, [{schema.ID: passenger_id}])
+    flags = ready.model.anomalies(scored.inputs)
+    runtime.metrics.anomalies(scored, flags)
     inputs = {
         k: None if isinstance(v, float) and v != v else v for k, v in input_rows(scored.inputs)[0].items()
     }
@@ -95,7 +123,7 @@ async def passenger(
         {
             "model_name": scored.model.name,
             "model_version": scored.model.version,
-            **answer(scored, ids)["predictions"][0],
+            **answer(scored, ids, flags)["predictions"][0],
             "features": inputs,
         }
     )

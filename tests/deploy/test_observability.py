@@ -149,6 +149,9 @@ def test_alert_expressions_use_only_documented_metrics(
         ("TitanicModelStale", ["time()", "titanic_model_loaded_timestamp_seconds"]),
         ("TitanicApiDown", ["up{", "== 0"]),
         ("TitanicRegistryUnreachable", ['titanic_model_reloads_total{result="error"}', "and"]),
+        ("TitanicAnomalySurge", ["titanic_anomalous_predictions_total", "titanic_predictions_total", "/"]),
+        ("TitanicMemoryGrowth", ["process_resident_memory_bytes", "deriv("]),
+        ("TitanicCpuSaturated", ["rate(process_cpu_seconds_total"]),
     ],
 )
 def test_each_required_alert_exists(alert_rules: dict[str, Any], alert: str, must_contain: list[str]) -> None:

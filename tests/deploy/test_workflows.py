@@ -18,7 +18,7 @@ PIN_COMMENT = re.compile(r"uses:\s*(?P<ref>\S+)\s+#\s*v\d+\.\d+\.\d+\s*$")
 # the make targets a workflow may run (the Makefile's public faces)
 MAKE_TARGETS = {
     "setup", "lint", "typecheck", "test", "tools", "pipeline", "container-test", "image",
-    "metrics-diff", "monitor", "deploy", "release-info", "upstream",
+    "metrics-diff", "monitor", "deploy", "release-info", "upstream", "scorecard-ci",
 }  # fmt: skip
 # the only write scopes, and the one job each
 WRITES = {("ci.yml", "comment"): {"pull-requests"}, ("cd.yml", "image"): {"packages"}}
@@ -158,7 +158,15 @@ def test_every_run_step_calls_a_make_target(workflows: dict[str, dict[str, Any]]
             assert words[0] == "make", f"{file}:{job}: {lines[0]}"
             called.add(words[1])
     assert called <= MAKE_TARGETS, called - MAKE_TARGETS
-    assert {"lint", "typecheck", "test", "pipeline", "container-test", "metrics-diff"} <= called
+    assert {
+        "lint",
+        "typecheck",
+        "test",
+        "scorecard-ci",
+        "pipeline",
+        "container-test",
+        "metrics-diff",
+    } <= called
     assert {"image", "deploy", "monitor", "release-info"} <= called
 
 

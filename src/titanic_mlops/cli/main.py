@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from titanic_mlops.cli import errors, loop, migrate, models, pipeline, worker
+from titanic_mlops.cli import errors, explain, loop, migrate, models, pipeline, scorecard, worker
 from titanic_mlops.cli.help import Formatter, Parser, epilog
 
 _QUIET = ("feast", "great_expectations", "alembic", "mlflow", "httpx")
@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     root.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (pipeline, models, loop, migrate, worker):
+    for group in (pipeline, models, loop, migrate, worker, explain, scorecard):
         group.register(sub)
     return root
 

@@ -51,6 +51,14 @@ class TrainParams(_Frozen):
         return self
 
 
+class FairnessParams(_Frozen):
+    """The gate's fairness checks (domain.fairness says what they mean on this data)."""
+
+    attributes: list[Literal["sex", "pclass", "age_band"]] = Field(min_length=1)
+    max_equalized_odds_difference: float = Field(ge=0.0, le=1.0)
+    max_equalized_odds_increase: float = Field(ge=0.0, le=1.0)
+
+
 class PromoteParams(_Frozen):
     min_accuracy: float = Field(ge=0.0, le=1.0)
     min_roc_auc: float = Field(ge=0.0, le=1.0)
@@ -61,6 +69,7 @@ class PromoteParams(_Frozen):
     # The two-sided level of the gate's intervals (0.90: each "above" is a one-sided 5% test).
     confidence: float = Field(default=0.90, gt=0.5, lt=1.0)
     bootstrap_resamples: int = Field(default=2000, ge=200)
+    fairness: FairnessParams | None = None
 
 
 class MonitorParams(_Frozen):

@@ -162,3 +162,5 @@ class CycleResult(_Record):
     reference_version: str | None = None
     window_ids: list[int] | None = None
     reports: dict[str, str] = Field(default_factory=dict)
+    anomalous_share: float | None = None  # share the champion's outlier detector flagged (r14)
+    fairness: dict[str, float] = Field(default_factory=dict)  # gaps by group on the labelled rows

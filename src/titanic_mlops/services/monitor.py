@@ -24,6 +24,7 @@ from titanic_mlops.domain.monitoring_policy import PolicyState, Verdict, WindowS
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.records import CycleResult, MonitoringEvent
 from titanic_mlops.domain.versions import CHAMPION
+from titanic_mlops.services import rai_monitor
 from titanic_mlops.services.deployment import Deployment, opened_log, opened_monitoring
 from titanic_mlops.stores import history
 
@@ -181,5 +182,6 @@ def _judge(
         reports=paths,
         action=verdict.action,
         reason=verdict.reason,
+        **rai_monitor.measures(deployment, predictions, labelled, params.min_labelled_rows),  # hook r14
     )
     return result, replace(verdict, state=replace(verdict.state, cursor=last_id)), report

@@ -14,12 +14,13 @@ import pandas as pd
 
 from titanic_mlops.adapters.mlflow import record
 from titanic_mlops.adapters.mlflow.registry import Registry
-from titanic_mlops.domain import dataset, evaluation, promotion
+from titanic_mlops.domain import dataset, evaluation, fairness_gate, promotion
 from titanic_mlops.domain.errors import ModelNotFound
 from titanic_mlops.domain.params import PromoteParams
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent, SetMetrics
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, PREVIOUS, ModelRef
 from titanic_mlops.services.experiment import Staging
+from titanic_mlops.services import fairness as fairness_service
 from titanic_mlops.stores import history
 
 
@@ -80,6 +81,10 @@ def _judge(
         sets["recent"] = recent
     comparisons = [comparison(registry, name, frame, candidate, champion) for name, frame in sets.items()]
     decision = promotion.decide(comparisons[0], comparisons[1:], policy)
+    if policy.fairness is not None:  # hook (r14): fairness by group on the holdout, both models
+        decision = fairness_gate.with_checks(
+            decision, fairness_checks(registry, candidate, champion, holdout, policy)
+        )
     staged = decision.promote and _stage(staging, registry, candidate, champion, comparisons[0])  # a12
     if decision.promote and not staged:
         _move_aliases(registry, candidate, champion)
@@ -133,6 +138,20 @@ def _stage(
     """With experiment mode on, the candidate stays `challenger` (services/experiment.py)."""
     held = holdout.champion_report.overall.accuracy if holdout.champion_report else None
     return staging is not None and staging.stage(registry, candidate, champion, held)
+
+
+def fairness_checks(
+    registry: Registry,
+    candidate: ModelRef,
+    champion: ModelRef | None,
+    holdout: pd.DataFrame,
+    policy: PromoteParams,
+) -> list[promotion.GateCheck]:
+    """The gate's fairness checks: the challenger's gaps on the holdout vs the ceiling and the champion's."""
+    assert policy.fairness is not None
+    new = fairness_service.model_reports(registry.load_sklearn(candidate), holdout)
+    old = fairness_service.model_reports(registry.load_sklearn(champion), holdout) if champion else None
+    return fairness_gate.gate_checks(new, old, policy.fairness)
 
 
 def rollback(registry: Registry, history_path: Path, reason: str) -> RollbackEvent:

@@ -18,8 +18,10 @@ import numpy as np
 
 from titanic_mlops.adapters.mlflow.registry import Registry, TrackingUnavailable, unavailable
 from titanic_mlops.domain import features, golden
+from titanic_mlops.domain.anomaly import Sidecar
 from titanic_mlops.domain.errors import TitanicMlopsError
 from titanic_mlops.domain.versions import CHAMPION, ModelRef
+from titanic_mlops.services.anomaly import Detector, Flags
 from titanic_mlops.services.scoring import Engine, LoadedModel, load_model
 
 logger = logging.getLogger(__name__)
@@ -38,10 +40,15 @@ class ServingModel:
 
     model: LoadedModel
     info: dict[str, Any]
+    detector: Detector | None = None  # None for a version registered without a sidecar
 
     @property
     def version(self) -> str:
         return self.model.ref.version
+
+    def anomalies(self, inputs: dict[str, np.ndarray]) -> Flags | None:
+        """Per passenger: the outlier detector's score and flag (hook r14)."""
+        return None if self.detector is None else self.detector.flags(inputs)
 
 
 def check_candidate(registry: Registry, ref: ModelRef, engine: Engine) -> ServingModel:
@@ -53,13 +60,15 @@ def check_candidate(registry: Registry, ref: ModelRef, engine: Engine) -> Servin
             raise CandidateRefused(f"{ref.uri}: its model inputs {declared!r} differ from the served ones")
         model = load_model(registry, ref, engine)
         _check_golden(registry, ref, model)
+        sidecar = registry.load_sidecar(ref)  # hash-checked; a tampered sidecar refuses the version
+        detector = None if sidecar is None else Detector(Sidecar.from_json(sidecar))
     except CandidateRefused:
         raise
     except Exception as exc:  # any failure to load or predict refuses the version...
         if unavailable(exc):  # ...but a server that does not answer says nothing about the version
             raise TrackingUnavailable(f"{ref.uri}: {type(exc).__name__}: {exc}") from exc
         raise CandidateRefused(f"{ref.uri}: {type(exc).__name__}: {exc}") from exc
-    return ServingModel(model, {**info, "engine": engine, "loaded_at": model.loaded_at})
+    return ServingModel(model, {**info, "engine": engine, "loaded_at": model.loaded_at}, detector)
 
 
 def _check_golden(registry: Registry, ref: ModelRef, model: LoadedModel) -> None:

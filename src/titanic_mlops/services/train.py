@@ -20,9 +20,11 @@ from titanic_mlops.adapters.mlflow import card, record
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.config import layout
 from titanic_mlops.domain import dataset, evaluation, features, schema, training
+from titanic_mlops.domain.anomaly import Sidecar
 from titanic_mlops.domain.params import Params
 from titanic_mlops.domain.stage_outputs import Candidate, ValidationReport
 from titanic_mlops.domain.versions import ModelRef
+from titanic_mlops.services import anomaly, explain, fairness
 
 logger = logging.getLogger("titanic_mlops")
 
@@ -98,7 +100,9 @@ def register(
     with record.training_run(registry, f"train-{trigger}", run_tags) as run_id:
         record.log_candidates(registry, selection.leaderboard, chosen)
         record.log_inputs(_input_sets(train_frame, holdout, tags))
-        ref = _log_selected(registry, model, holdout, selection, report, run_tags, params, importance)
+        ref = _log_selected(
+            registry, model, holdout, selection, report, run_tags, params, importance, train_frame
+        )
     model_card = card.model_card(
         ref.name,
         ref.version,
@@ -121,12 +125,25 @@ def _log_selected(
     tags: dict[str, str],
     params: Params,
     importance: pd.DataFrame,
+    train_frame: pd.DataFrame | None = None,
 ) -> ModelRef:
-    """The selected model in the active run: params, metrics, figures, ONNX graph, new version."""
+    """The selected model in the active run: params, metrics, figures, ONNX graph, new version.
+
+    Beside them, responsible AI: the outlier detector fitted on the training inputs (the
+    version's sidecar, hash-checked like the graph), the SHAP summary and fairness by group.
+    """
     inputs, labels = dataset.inputs_and_labels(holdout)
     probability = model.predict_proba(inputs)[:, 1]
+    sidecar = (
+        anomaly.build_sidecar(dataset.inputs_and_labels(train_frame)[0], params.train.seed)
+        if train_frame is not None
+        else None
+    )
     with tempfile.TemporaryDirectory() as tmp:
         figures = plots.write_figures(Path(tmp), labels, probability, importance)
+        rai_metrics = (
+            responsible_ai(model, sidecar, inputs, labels, probability, figures) if sidecar else {}
+        )
         atomic.write_json(figures / "leaderboard.json", [row.as_dict() for row in selection.leaderboard])
         atomic.write_json(figures / "holdout_report.json", report.model_dump(mode="json"))
         return registry.log_candidate(
@@ -144,9 +161,11 @@ def _log_selected(
                 **evaluation.flat_metrics(report),
                 **{f"cv_{key}": value for key, value in cv_summary(selection).items() if _number(value)},
                 **evaluation.interval_metrics(labels, probability),
+                **rai_metrics,
             },
             artifacts=figures,
             tags=tags,
+            sidecar=sidecar.to_json() if sidecar else None,
         )
 
 
@@ -165,6 +184,23 @@ def _trigger() -> str:
     from titanic_mlops.config.settings import Settings
 
     return Settings().trigger
+
+
+def responsible_ai(
+    model: Any,
+    sidecar: Sidecar,
+    inputs: pd.DataFrame,
+    labels: np.ndarray,
+    probability: np.ndarray,
+    figures: Path,
+) -> dict[str, float]:
+    """SHAP summary, fairness by group and the detector's holdout flag rate, as metrics + files."""
+    shap_metrics, _ = explain.global_summary(model, sidecar, inputs, figures)
+    reports = fairness.reports(inputs, labels, evaluation.predicted(probability))
+    atomic.write_json(figures / "fairness.json", {k: r.model_dump() for k, r in reports.items()})
+    (figures / "model_card_fairness.md").write_text(fairness.model_card_section(reports), encoding="utf-8")
+    rate = anomaly.flag_rate(anomaly.Detector(sidecar), inputs)
+    return {**shap_metrics, **fairness.flat_metrics(reports), "anomaly_holdout_flag_rate": rate}
 
 
 def write_reports(

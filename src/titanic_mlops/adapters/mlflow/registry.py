@@ -18,13 +18,14 @@ import pandas as pd
 
 from titanic_mlops.adapters.mlflow import integrity
 from titanic_mlops.atomic import file_sha256
-from titanic_mlops.domain.errors import ModelNotFound, TitanicMlopsError
+from titanic_mlops.domain.errors import ModelIntegrityError, ModelNotFound, TitanicMlopsError
 from titanic_mlops.domain.versions import ModelRef
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 ONNX_ARTIFACT = "onnx/model.onnx"
+SIDECAR_ARTIFACT = "rai/sidecar.json"  # outlier detector + SHAP background (services.explain)
 SKOPS_FILE = integrity.SKOPS_FILE
 TRUSTED_TYPES = integrity.TRUSTED_TYPES
 # What the store answers for a missing registered model / a missing alias: "no such alias".
@@ -105,6 +106,7 @@ class Registry:
         metrics: dict[str, float],
         artifacts: Path,
         tags: dict[str, str],
+        sidecar: str | None = None,
     ) -> ModelRef:
         """Everything a reviewer needs in the active run (or a new one), then a new registered version.
 
@@ -127,6 +129,9 @@ class Registry:
                 onnx_path.write_bytes(onnx_bytes)
                 mlflow.log_artifact(str(onnx_path), artifact_path=str(Path(ONNX_ARTIFACT).parent))
                 onnx_sha = file_sha256(onnx_path)
+                hashes = {"onnx_sha256": onnx_sha}
+                if sidecar is not None:
+                    hashes["sidecar_sha256"] = _log_text(Path(tmp), SIDECAR_ARTIFACT, sidecar)
             signature = infer_signature(example, pipeline.predict_proba(example))
             info = mlflow.sklearn.log_model(
                 pipeline,
@@ -145,7 +150,7 @@ class Registry:
                 manifest = integrity.tree_manifest(local, integrity.MODEL_PREFIX)
             manifest[ONNX_ARTIFACT] = onnx_sha
             recorded = {
-                "onnx_sha256": onnx_sha,
+                **hashes,
                 "model_sha256": skops_sha,
                 integrity.MANIFEST_TAG: integrity.encode(manifest),
             }
@@ -261,6 +266,23 @@ class Registry:
             integrity.check_flavours(ref, local)
             return integrity.load_skops(local)
 
+    def load_sidecar(self, ref: ModelRef) -> str | None:
+        """The version's sidecar text, hash-checked; None for a version registered without one."""
+        import mlflow
+
+        tags = self.client.get_model_version(ref.name, ref.version).tags
+        if "sidecar_sha256" not in tags:
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=ref.run_id,
+                artifact_path=SIDECAR_ARTIFACT,
+                dst_path=tmp,
+                tracking_uri=self.tracking_uri,
+            )
+            _verify(Path(local), str(tags["sidecar_sha256"]), ref)
+            return Path(local).read_text(encoding="utf-8")
+
     @contextmanager
     def _model_dir(self, ref: ModelRef) -> Iterator[Path]:
         """The version's model folder, downloaded to a temporary directory removed afterwards."""
@@ -273,3 +295,22 @@ class Registry:
     def _manifest(self, ref: ModelRef) -> dict[str, str]:
         tags = self.client.get_model_version(ref.name, ref.version).tags
         return integrity.manifest_of(ref, tags)
+
+
+def _log_text(folder: Path, artifact: str, text: str) -> str:
+    """Log `text` as the run artifact `artifact`; its sha256 (the version tag that guards it)."""
+    import mlflow
+
+    path = folder / Path(artifact).name
+    path.write_text(text, encoding="utf-8")
+    mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
+    return file_sha256(path)
+
+
+def _verify(path: Path, expected: str, ref: ModelRef) -> None:
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"{ref.uri}: {path.name} sha256 {actual[:12]}... differs from the registered "
+            f"{expected[:12]}...; refusing to load a tampered artifact"
+        )

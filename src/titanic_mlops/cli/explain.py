@@ -1,0 +1,34 @@
+"""`titanic-mlops explain`: SHAP contributions for a batch of passengers, as a CSV."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from titanic_mlops.cli.context import deployment
+from titanic_mlops.domain.versions import CHAMPION
+
+logger = logging.getLogger("titanic_mlops.cli")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from titanic_mlops.services import explain_batch
+
+    current = deployment()
+    registry = current.registry()
+    ref = registry.require(args.alias)
+    sizes = current.ticket_sizes(current.feature_store(args.repo))
+    rows = explain_batch.explain_file(args.input, args.output, registry, ref, sizes)
+    logger.info("explain: %d passengers with %s v%s -> %s", rows, ref.name, ref.version, args.output)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    help_text = "Explain each passenger's prediction: base value and one SHAP value per model input."
+    p = sub.add_parser("explain", help=help_text, description=help_text)
+    p.set_defaults(handler=_explain)
+    p.add_argument("--input", type=Path, required=True, help="Kaggle-format passengers (CSV)")
+    p.add_argument("--output", type=Path, required=True, help="the explanations to write (CSV)")
+    p.add_argument("--alias", default=CHAMPION, help=f"the version to explain (default: {CHAMPION})")
+    p.add_argument("--repo", type=Path, default=None, help="the Feast repository")
