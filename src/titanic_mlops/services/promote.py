@@ -19,8 +19,8 @@ from titanic_mlops.domain.errors import ModelNotFound
 from titanic_mlops.domain.params import PromoteParams
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent, SetMetrics
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, PREVIOUS, ModelRef
-from titanic_mlops.services.experiment import Staging
 from titanic_mlops.services import fairness as fairness_service
+from titanic_mlops.services.experiment import Staging
 from titanic_mlops.stores import history
 
 

@@ -141,9 +141,7 @@ def _log_selected(
     )
     with tempfile.TemporaryDirectory() as tmp:
         figures = plots.write_figures(Path(tmp), labels, probability, importance)
-        rai_metrics = (
-            responsible_ai(model, sidecar, inputs, labels, probability, figures) if sidecar else {}
-        )
+        rai_metrics = responsible_ai(model, sidecar, inputs, labels, probability, figures) if sidecar else {}
         atomic.write_json(figures / "leaderboard.json", [row.as_dict() for row in selection.leaderboard])
         atomic.write_json(figures / "holdout_report.json", report.model_dump(mode="json"))
         return registry.log_candidate(
