@@ -84,9 +84,18 @@ def test_drift_leads_to_a_served_new_champion_with_no_command_typed(
 ) -> None:
     loop, api = stack
     enter(loop, monkeypatch)
-    deployments = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+
+    def registered() -> dict[str, Any] | None:  # the worker registers them once it has imported
+        found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
+        return found if {"monitor", "retrain"} <= set(found) else None
+
+    deployments = wait_for("the monitor and retrain deployments", registered, 300)
     assert deployments["monitor"]["schedules"][0]["schedule"]["interval"] == 5.0
-    automation = httpx.post(f"{api}/automations/filter", json={}, timeout=10).json()[0]
+    automation = wait_for(
+        "the retrain automation",
+        lambda: httpx.post(f"{api}/automations/filter", json={}, timeout=10).json(),
+        120,
+    )[0]
     assert automation["trigger"]["expect"] == ["titanic.drift.detected"]
     champion = served_version(loop.url)
 
