@@ -20,7 +20,7 @@ EVENT = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def snapshot() -> pd.DataFrame:
-    raw = pd.read_csv(DATA).astype({c: "string" for c in ("Name", "Sex", "Ticket", "Cabin", "Embarked")})
+    raw = pd.read_csv(DATA).astype(dict.fromkeys(("Name", "Sex", "Ticket", "Cabin", "Embarked"), "string"))
     return raw.assign(**{schema.SOURCE: schema.SOURCE_SNAPSHOT})
 
 
