@@ -159,6 +159,10 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--dask", action="store_true", help="score Dask partitions ($TITANIC_MLOPS_DASK_ADDRESS)")
 
+    _register_model_commands(sub)
+
+
+def _register_model_commands(sub: Subparsers) -> None:
     p = command(
         sub,
         "serve",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from titanic_mlops.cli.context import deployment, prefect, require
 from titanic_mlops.cli.help import Subparsers, command
@@ -163,6 +164,10 @@ def register(sub: Subparsers) -> None:
     repo(p)
     path(p, "--params", _W.params, "parameters")
 
+    _register_model_stages(sub, path, repo)
+
+
+def _register_model_stages(sub: Subparsers, path: Any, repo: Any) -> None:
     p = command(
         sub,
         "train",
