@@ -143,7 +143,10 @@ def measure(
             top = max(result["c8"]["rps"], result["c32"]["rps"])
             rates.extend(top * f for f in FRACTIONS)
         result["open"] = [loadgen.open_loop(spec.predict, spec.one, r, args.seconds, tmp) for r in rates]
-        result["batch_ms"] = loadgen.batch(spec.predict, spec.batch, args.batch_repeats)
+        try:  # a peer that refuses the batch body still gets its other columns
+            result["batch_ms"] = loadgen.batch(spec.predict, spec.batch, args.batch_repeats)
+        except httpx.HTTPStatusError as exc:
+            result["batch_ms"], result["batch_error"] = None, str(exc)[:160]
     return result
 
 
@@ -171,7 +174,8 @@ def table(results: list[dict[str, Any]]) -> str:
             late = "" if o["rps"] >= 0.95 * o["target_rps"] else "!"
             cell = f"{o['p50']:.2f}/{o['p99']:.2f}/{o['p999']:.1f}{late}"
             line += f" {cell:>22}"
-        lines.append(line + f" {r['batch_ms']:>9.1f} {r['rss_warm_mb']:>5.0f}/{r['rss_load_mb']:<5.0f}")
+        batch = "failed" if r["batch_ms"] is None else f"{r['batch_ms']:.1f}"
+        lines.append(line + f" {batch:>9} {r['rss_warm_mb']:>5.0f}/{r['rss_load_mb']:<5.0f}")
     rates = "/".join(f"{o['target_rps']:.0f}" for o in ours["open"])
     lines.append(
         f"(open-loop rates {rates} requests/s; '!' = the server fell behind the rate; RSS warm/under load)"
