@@ -73,8 +73,8 @@ def test_whole_floats_in_a_file_are_whole_numbers() -> None:
 def test_the_onnx_inputs_are_documented_where_export_help_points() -> None:
     docs = (ROOT / "docs" / "pipeline.md").read_text()
     section = docs.split("### The ONNX graph's inputs", 1)[1].split("\n## ", 1)[0]
-    assert len(features.MODEL_INPUTS) == 14
+    assert len(features.MODEL_INPUTS) == 15
     for name in features.MODEL_INPUTS:
         assert f"`{name}`" in section, name
     export = parser()._subparsers._group_actions[0].choices["export"]  # type: ignore[union-attr]
-    assert "14 engineered model inputs" in " ".join(export.format_help().split())
+    assert "15 engineered model inputs" in " ".join(export.format_help().split())

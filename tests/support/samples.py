@@ -37,7 +37,7 @@ BRAUND: dict[str, Any] = {
     "Embarked": "S",
 }
 
-# The 14 model inputs of BRAUND.
+# The 15 model inputs of BRAUND.
 VECTOR: dict[str, Any] = {
     "pclass": 3,
     "age": 22.0,
@@ -53,6 +53,7 @@ VECTOR: dict[str, Any] = {
     "embarked": "S",
     "title": "Mr",
     "deck": "U",
+    "wcg_group": "",  # a man: no woman-child group
 }
 
 

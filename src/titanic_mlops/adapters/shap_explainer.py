@@ -48,7 +48,9 @@ class PipelineExplainer:
         self._preprocess = pipeline[:-1]
         self._estimator = pipeline[-1]
         transformed = np.asarray(self._preprocess.transform(background), dtype=np.float64)
-        self._owner = _owners(list(self._preprocess.get_feature_names_out()), self.inputs)
+        self._owner = _owners(
+            list(self._preprocess.get_feature_names_out()), self.inputs, _branches(self._preprocess)
+        )
         self._explainer = _explainer_for(self._estimator, transformed)
 
     def explain(self, frame: pd.DataFrame) -> Explained:
@@ -77,12 +79,30 @@ def _explainer_for(estimator: Any, background: np.ndarray) -> Any:
     raise ExplanationError(f"no SHAP explainer for a {type(estimator).__name__}: linear or tree models only")
 
 
-def _owners(columns: list[str], inputs: tuple[str, ...]) -> list[str]:
-    """The model input each transformed column came from (`categorical__sex_male` -> `sex`)."""
+def _branches(preprocess: Any) -> dict[str, list[str]]:
+    """The input columns of each ColumnTransformer branch, by branch name (empty if there is none)."""
+    for step in getattr(preprocess, "steps", [(None, preprocess)]):
+        transformer = step[1]
+        if hasattr(transformer, "transformers_"):
+            return {name: list(cols) for name, _, cols in transformer.transformers_ if isinstance(cols, list)}
+    return {}
+
+
+def _owners(
+    columns: list[str], inputs: tuple[str, ...], branches: dict[str, list[str]] | None = None
+) -> list[str]:
+    """The model input each transformed column came from (`categorical__sex_male` -> `sex`).
+
+    A column whose name is not an input's (the fitted group survival, `group__group_survival`)
+    belongs to its branch's one input column (`wcg_group`).
+    """
     owners = []
     for column in columns:
-        name = column.split("__", 1)[-1]
+        branch, _, name = column.rpartition("__")
         matches = [i for i in inputs if name == i or name.startswith(f"{i}_")]
+        single = (branches or {}).get(branch, [])
+        if not matches and len(single) == 1 and single[0] in inputs:
+            matches = single
         if not matches:
             raise ExplanationError(f"transformed column {column!r} maps to no model input")
         owners.append(max(matches, key=len))  # `fare_per_person` before `fare`

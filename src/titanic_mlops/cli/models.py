@@ -181,7 +181,7 @@ def _register_model_commands(sub: Subparsers) -> None:
         sub,
         "export",
         _export,
-        "Write a registered model as an ONNX graph for edge devices. The graph takes the 14 "
+        "Write a registered model as an ONNX graph for edge devices. The graph takes the 15 "
         "engineered model inputs (docs/pipeline.md, section: The ONNX graph's inputs), not Kaggle "
         "columns: compute "
         "them with titanic_mlops.domain.features.model_inputs.",

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path.cwd()
+from titanic_mlops.cli.help import command
 
 
 def _scorecard(args: argparse.Namespace) -> int:
     from titanic_mlops.services import scorecard
 
-    card = scorecard.scorecard(scorecard.read_junit(args.junit), ROOT)
+    card = scorecard.scorecard(scorecard.read_junit(args.junit or [Path("reports/junit.xml")]), Path.cwd())
     scorecard.write(card, args.json, args.markdown)
     sys.stdout.write(scorecard.markdown(card))
     if args.baseline is not None:
@@ -21,11 +21,27 @@ def _scorecard(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    help_text = "Score the project on the 28 ML Test Score tests (Breck et al. 2017) from JUnit reports."
-    p = sub.add_parser("scorecard", help=help_text, description=help_text)
-    p.set_defaults(handler=_scorecard)
+    help_text = (
+        "Score the project on the 28 ML Test Score tests (Breck et al. 2017) from JUnit reports. "
+        "A test scores 1 when the checks mapped to it ran and passed in those reports, 0.5 for a "
+        "documented manual procedure, 0 otherwise; the final score is the lowest section's."
+    )
+    p = command(
+        sub,
+        "scorecard",
+        _scorecard,
+        help_text,
+        (
+            "titanic-mlops scorecard --junit reports/junit.xml",
+            "titanic-mlops scorecard --baseline docs/ml-test-score.json",
+        ),
+    )
     p.add_argument(
-        "--junit", type=Path, nargs="+", default=[Path("reports/junit.xml")], help="pytest JUnit XML"
+        "--junit",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="pytest JUnit XML (default: reports/junit.xml)",
     )
     p.add_argument("--json", type=Path, default=Path("reports/scorecard.json"), help="the score as JSON")
     p.add_argument(

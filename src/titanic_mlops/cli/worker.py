@@ -11,18 +11,17 @@ import os
 from pathlib import Path
 
 from titanic_mlops.cli.context import deployment, print_json
+from titanic_mlops.cli.help import command
 from titanic_mlops.domain.errors import TitanicMlopsError
 
-EPILOG = """\
-environment:
-  PREFECT_API_URL                         the Prefect server (required), e.g. http://127.0.0.1:4200/api
-  TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS  seconds between monitoring cycles (default 300)
-  TITANIC_MLOPS_STATE_DIR                 the state the cycles and retrainings use (default .state)
-
-examples:
-  PREFECT_API_URL=http://127.0.0.1:4200/api titanic-mlops worker --workspace .
-  PREFECT_API_URL=http://127.0.0.1:4200/api titanic-mlops worker --status
-"""
+_ENV = (
+    ("TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS", "seconds between monitoring cycles (default: 300)"),
+    ("PREFECT_API_URL", "the Prefect server (required), e.g. http://127.0.0.1:4200/api"),
+)
+_EXAMPLES = (
+    "titanic-mlops worker --workspace .    (with PREFECT_API_URL=http://127.0.0.1:4200/api)",
+    "titanic-mlops worker --status",
+)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -49,16 +48,13 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    summary = "Serve the `monitor` (scheduled) and `retrain` (drift-triggered) Prefect deployments."
-    p = sub.add_parser(
-        "worker",
-        help=summary,
-        description=summary,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    summary = (
+        "Serve the `monitor` (scheduled) and `retrain` (drift-triggered) Prefect deployments. "
+        "One long-running process: each cycle emits titanic.monitoring.cycle, and the policy's "
+        "titanic.drift.detected starts one retraining at a time."
     )
-    p.set_defaults(handler=_worker)
-    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml) (default: .)")
+    p = command(sub, "worker", _worker, summary, _EXAMPLES, _ENV)
+    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml)")
     p.add_argument(
         "--status",
         action="store_true",
