@@ -61,6 +61,7 @@ def running_loop(root: Path, stores: dict[str, str]) -> Iterator[Loop]:
     params["train"]["candidates"] = {
         "gradient_boosting": {"n_estimators": [100], "max_depth": [3], "learning_rate": [0.1]}
     }
+    params["experiment"]["mode"] = "off"  # the loop tests judge the single-stage gate
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     state = root / "state"
     env = {

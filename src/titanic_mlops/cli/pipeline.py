@@ -88,6 +88,9 @@ def _promote(args: argparse.Namespace) -> int:
     require([args.candidate, args.holdout, args.params], "run `dvc repro` first")
     current = deployment()
     candidate = read_candidate(args.candidate)
+    if _judged_already(args.out, candidate.name, candidate.version):
+        logger.info("promote: version %s was judged already (%s); nothing to do", candidate.version, args.out)
+        return 0
     recent = None
     if args.recent is not None and args.recent.exists():
         recent = pd.read_parquet(args.recent)
@@ -109,6 +112,19 @@ def _promote(args: argparse.Namespace) -> int:
     atomic.write_json(args.out, event.model_dump(mode="json"))
     logger.info("promote: version %s %s", candidate.version, event.reason)
     return 0
+
+
+def _judged_already(out: Path, name: str, version: str) -> bool:
+    """Has the gate already decided on this version? (The stage always runs: see dvc.yaml.)"""
+    from titanic_mlops.domain.records import PromotionEvent
+
+    if not out.exists():
+        return False
+    try:
+        event = PromotionEvent.model_validate_json(out.read_text(encoding="utf-8"))
+    except ValueError:
+        return False  # unreadable: judge again, which rewrites it
+    return event.model_name == name and event.challenger_version == version
 
 
 _REPO_ENV = (("TITANIC_MLOPS_FEATURE_REPO", "the Feast repository (default: feature_repo)"),)
