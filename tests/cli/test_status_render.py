@@ -11,7 +11,7 @@ CHAMPION = {
     "run_id": "0123456789abcdef",
     "metrics": {"holdout_accuracy": 0.8, "holdout_roc_auc": 0.86},
     "lineage": {
-        "git_commit": "a1b2c3d4e5f6a7b8",
+        "git_commit": "a1b2c3d4e5f6a7b8",  # pragma: allowlist secret
         "data_md5": "f" * 32,
         "feature_service": "titanic_model_v1",
     },

@@ -74,6 +74,8 @@ def attack_base(
     pristine = state.root / "pristine"
     download_artifacts(artifact_uri=champion.uri, dst_path=str(pristine / "model"), tracking_uri=uri)
     download_artifacts(run_id=champion.run_id, artifact_path="onnx", dst_path=str(pristine), tracking_uri=uri)
+    # the outlier detector's sidecar (hash-checked by its own tag, which the copy carries too)
+    download_artifacts(run_id=champion.run_id, artifact_path="rai", dst_path=str(pristine), tracking_uri=uri)
     return state, pristine
 
 
@@ -89,6 +91,7 @@ def attack(attack_base: tuple[ServingState, Path], tmp_path: Path) -> Attack:
     shutil.copytree(pristine / "onnx", onnx_dir)
     run = client.create_run(client.get_run(champion.run_id).info.experiment_id)
     client.log_artifacts(run.info.run_id, str(onnx_dir), artifact_path="onnx")
+    client.log_artifacts(run.info.run_id, str(pristine / "rai"), artifact_path="rai")
     client.set_terminated(run.info.run_id)
     onnx_dir = Path(client.get_run(run.info.run_id).info.artifact_uri.removeprefix("file://")) / "onnx"
     version = client.create_model_version(registry.model_name, model_dir.as_uri(), run.info.run_id)

@@ -27,8 +27,15 @@ def test_overall_and_slices_go_to_separate_files_with_the_cv_summary(tmp_path: P
         report, selection, labels, probability, importance, tmp_path / "metrics.json", tmp_path / "plots"
     )
     overall = json.loads((tmp_path / "metrics.json").read_text())
-    assert overall["cv"] == {"family": "logistic_regression", "params": {"C": 1.0}, "mean": 0.86, "std": 0.01}
-    assert set(overall["holdout"]) == {"overall", "baseline"}
+    cv = overall["cv"]
+    assert {k: cv[k] for k in ("family", "params", "mean", "std")} == {
+        "family": "logistic_regression",
+        "params": {"C": 1.0},
+        "mean": 0.86,
+        "std": 0.01,
+    }
+    assert {"accuracy_mean", "accuracy_std", "auc_mean", "auc_std", "rule"} <= set(cv)
+    assert set(overall["holdout"]) == {"overall", "baseline", "intervals"}
     assert overall["holdout"]["overall"]["accuracy"] == 0.8
     slices = json.loads((tmp_path / "slices.json").read_text())
     assert slices == {"holdout": {"sex=male": metrics(0.6).model_dump()}}

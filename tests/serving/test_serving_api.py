@@ -139,7 +139,7 @@ def test_metrics_export_every_name_the_architecture_lists(
     client: TestClient, serving_state: ServingState
 ) -> None:
     names = architecture_metric_names()
-    assert len(names) == 16, names
+    assert len(names) == 19, names
     client.post("/predict", json={"instances": [{**PASSENGER, "Age": None}]})
     text = client.get("/metrics").text
     for name in names:

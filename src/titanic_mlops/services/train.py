@@ -158,6 +158,8 @@ def _log_selected(
             metrics={
                 **evaluation.flat_metrics(report),
                 **{f"cv_{key}": value for key, value in cv_summary(selection).items() if _number(value)},
+                "cv_roc_auc_mean": selection.auc_mean,  # the names the gate and status read
+                "cv_roc_auc_std": selection.auc_std,
                 **evaluation.interval_metrics(labels, probability),
                 **rai_metrics,
             },
