@@ -62,6 +62,9 @@ def running_loop(root: Path, stores: dict[str, str]) -> Iterator[Loop]:
         "gradient_boosting": {"n_estimators": [100], "max_depth": [3], "learning_rate": [0.1]}
     }
     params["experiment"]["mode"] = "off"  # the loop tests judge the single-stage gate
+    # ... without its fairness checks: a model retrained on the concept scenario's drifted world
+    # is legitimately less even across classes, which tests/domain/test_fairness.py judges.
+    params["promote"].pop("fairness", None)
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     state = root / "state"
     env = {
