@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 from collections.abc import Iterator
@@ -61,8 +62,9 @@ def make_workspace(root: Path) -> Workspace:
 def set_experiment_mode(target: Path, mode: str) -> None:
     """The repo's params.yaml with `experiment.mode` set (comments kept: a one-line edit)."""
     text = (ROOT / "params.yaml").read_text()
-    assert text.count("\n  mode: shadow\n") == 1, "params.yaml: expected one `mode: shadow` line"
-    target.write_text(text.replace("\n  mode: shadow\n", f"\n  mode: {mode}\n"))
+    lines = re.findall(r"^  mode: .*$", text, flags=re.M)
+    assert len(lines) == 1, "params.yaml: expected one `mode:` line (experiment.mode)"
+    target.write_text(text.replace(lines[0], f'  mode: "{mode}"'))
 
 
 def stage_commands(dvc_yaml: Path = ROOT / "dvc.yaml") -> dict[str, list[str]]:
