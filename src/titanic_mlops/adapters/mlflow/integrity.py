@@ -127,3 +127,23 @@ def load_skops(model_dir: Path) -> Any:
     import skops.io
 
     return skops.io.load(model_dir / SKOPS_FILE, trusted=TRUSTED_TYPES)
+
+
+def log_text(folder: Path, artifact: str, text: str) -> str:
+    """Log `text` as the run artifact `artifact`; its sha256 (the version tag that guards it)."""
+    import mlflow
+
+    path = folder / Path(artifact).name
+    path.write_text(text, encoding="utf-8")
+    mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
+    return file_sha256(path)
+
+
+def verify_file(path: Path, expected: str, ref: ModelRef) -> None:
+    """Refuse a single artifact (the RAI sidecar) whose sha256 is not the registered one."""
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"{ref.uri}: {path.name} sha256 {actual[:12]}... differs from the registered "
+            f"{expected[:12]}...; refusing to load a tampered artifact"
+        )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from titanic_mlops.adapters.mlflow import integrity
 from titanic_mlops.atomic import file_sha256
-from titanic_mlops.domain.errors import ModelIntegrityError, ModelNotFound, TitanicMlopsError
+from titanic_mlops.domain.errors import ModelNotFound, TitanicMlopsError
 from titanic_mlops.domain.versions import ModelRef
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class Registry:
                 onnx_sha = file_sha256(onnx_path)
                 hashes = {"onnx_sha256": onnx_sha}
                 if sidecar is not None:
-                    hashes["sidecar_sha256"] = _log_text(Path(tmp), SIDECAR_ARTIFACT, sidecar)
+                    hashes["sidecar_sha256"] = integrity.log_text(Path(tmp), SIDECAR_ARTIFACT, sidecar)
             signature = infer_signature(example, pipeline.predict_proba(example))
             info = mlflow.sklearn.log_model(
                 pipeline,
@@ -280,7 +280,7 @@ class Registry:
                 dst_path=tmp,
                 tracking_uri=self.tracking_uri,
             )
-            _verify(Path(local), str(tags["sidecar_sha256"]), ref)
+            integrity.verify_file(Path(local), str(tags["sidecar_sha256"]), ref)
             return Path(local).read_text(encoding="utf-8")
 
     @contextmanager
@@ -295,22 +295,3 @@ class Registry:
     def _manifest(self, ref: ModelRef) -> dict[str, str]:
         tags = self.client.get_model_version(ref.name, ref.version).tags
         return integrity.manifest_of(ref, tags)
-
-
-def _log_text(folder: Path, artifact: str, text: str) -> str:
-    """Log `text` as the run artifact `artifact`; its sha256 (the version tag that guards it)."""
-    import mlflow
-
-    path = folder / Path(artifact).name
-    path.write_text(text, encoding="utf-8")
-    mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
-    return file_sha256(path)
-
-
-def _verify(path: Path, expected: str, ref: ModelRef) -> None:
-    actual = file_sha256(path)
-    if actual != expected:
-        raise ModelIntegrityError(
-            f"{ref.uri}: {path.name} sha256 {actual[:12]}... differs from the registered "
-            f"{expected[:12]}...; refusing to load a tampered artifact"
-        )
