@@ -26,11 +26,12 @@ def test_the_search_on_dask_picks_what_the_sequential_search_picks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prefect import flow
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
 
     from pipelines.training import flow_for, select, train_flow
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     (tmp_path / "prefect").mkdir()
     params = load_params(ROOT / "params.yaml")
     small = params.model_copy(
@@ -55,7 +56,12 @@ def test_the_search_on_dask_picks_what_the_sequential_search_picks(
     runner = flow_for(True).task_runner
     assert type(runner).__name__ == "DaskTaskRunner"
     assert flow_for(False) is train_flow
-    on_dask = search.with_options(task_runner=runner)(frame, small, fan_out=True)
+    # One server for the flow and every Dask worker process: with Prefect's temporary server each
+    # worker, a fresh process, would start its own on the same database (as `early_server` avoids
+    # for the CLI by exporting PREFECT_API_URL before the cluster starts).
+    with prefect_test_harness(server_startup_timeout=180):
+        monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+        on_dask = search.with_options(task_runner=runner)(frame, small, fan_out=True)
     inputs, labels = features.coerce_inputs(frame.drop(columns=[schema.LABEL])), frame[schema.LABEL]
     sequential = training.select_model(inputs, labels, small.train)
     assert on_dask == sequential
