@@ -1,11 +1,11 @@
 """The servers `make bench-serving` compares, each one worker, each serving the same champion.
 
 This API runs as in production (validation, the online store's ticket sizes, the prediction log,
-metrics). The peers take the 14 model inputs (no validation, no features, no log): mlflow and
-the floor in mlflow's `dataframe_split` body, MLServer in the V2 protocol with its pandas codec,
-KServe and BentoML as {"instances": rows}. Peers live in throw-away venvs under PEERS_DIR
-(`scripts/bench_peers/install.sh`), never in the project's lock; a peer whose venv is missing
-is reported as skipped.
+metrics). The peers take the model inputs, `features.MODEL_INPUTS` (no validation, no
+features, no log): mlflow and the floor in mlflow's `dataframe_split` body, MLServer in the V2
+protocol with its pandas codec, KServe and BentoML as {"instances": rows}. Peers live in
+throw-away venvs under PEERS_DIR (`scripts/bench_peers/install.sh`), never in the project's
+lock; a peer whose venv is missing is reported as skipped.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def passengers() -> list[dict[str, Any]]:
 
 
 def model_frame(records: list[dict[str, Any]]) -> Any:
-    """The passengers as the 14 model inputs the peers take (no stored ticket sizes: 1)."""
+    """The passengers as the model inputs the peers take (no stored ticket sizes: 1)."""
     columns = features.records_columns(records)
     return features.inputs_frame(features.model_inputs(columns, [None] * len(records)))
 

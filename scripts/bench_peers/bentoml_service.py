@@ -1,7 +1,7 @@
 """BentoML for `make bench-serving`: a service loading the champion, one worker.
 
 Runs in its own throw-away venv (never the project's lock). BENCH_MODEL is the champion's
-scikit-learn pipeline (joblib); the body is {"instances": [[14 model inputs]]}.
+scikit-learn pipeline (joblib); the body is {"instances": [[the model inputs]]}.
 Run: bentoml serve bentoml_service:Titanic --port P
 """
 

@@ -1,7 +1,7 @@
 """KServe's Python model server for `make bench-serving`: a kserve.Model loading the champion.
 
 Runs in its own throw-away venv (never the project's lock). BENCH_MODEL is the champion's
-scikit-learn pipeline (joblib); the body is the v1 protocol, {"instances": [[14 model inputs]]}.
+scikit-learn pipeline (joblib); the body is the v1 protocol, {"instances": [[the model inputs]]}.
 Run: BENCH_PORT=P python kserve_model.py
 """
 
