@@ -9,6 +9,7 @@ released and the next trigger starts clean.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import FlowRunSort
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
 logger = logging.getLogger(__name__)
@@ -84,9 +86,22 @@ def _run_summary(run: Any) -> dict[str, Any]:
 
 
 def loop_status(
-    monitor_name: str = "monitoring-cycle/monitor", retrain_name: str = "retrain-on-drift/retrain"
+    api_url: str | None = None,
+    monitor_name: str = "monitoring-cycle/monitor",
+    retrain_name: str = "retrain-on-drift/retrain",
 ) -> dict[str, Any]:
-    """The schedule, the last and next monitoring run and any retraining in flight, from the server."""
+    """The schedule, the last and next monitoring run and any retraining in flight, from the server.
+
+    `api_url` names the server when this process's settings do not (`status` reads it from the
+    worker's pointer file); without it, PREFECT_API_URL.
+    """
+    with contextlib.ExitStack() as stack:
+        if api_url:
+            stack.enter_context(temporary_settings({PREFECT_API_URL: api_url}))
+        return _read_loop(monitor_name, retrain_name)
+
+
+def _read_loop(monitor_name: str, retrain_name: str) -> dict[str, Any]:
     with get_client(sync_client=True) as client:
         monitor = client.read_deployment_by_name(monitor_name)
         retrain = client.read_deployment_by_name(retrain_name)

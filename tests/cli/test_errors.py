@@ -158,15 +158,32 @@ def test_each_command_answers_its_common_mistake_in_one_line(
     assert says in run(argv, capsys)
 
 
+MODEL_COMMANDS = (
+    ["predict", "--input", str(TEST_CSV), "--output", "out.csv"],
+    ["export", "--output", "model.onnx"],
+    ["rollback"],
+    ["explain", "--input", str(TEST_CSV), "--output", "out.csv"],
+)
+
+
+def test_with_no_registry_yet_the_model_commands_say_what_to_run_and_create_none(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in MODEL_COMMANDS:
+        line = run(argv, capsys)
+        assert "no MLflow database at " in line and "make demo` or `dvc repro`" in line
+    assert not (files / "state").exists(), "a read-only command created a store"
+    assert not (files / "out.csv").exists() and not (files / "model.onnx").exists()
+
+
 @pytest.mark.slow
 def test_no_champion_says_what_to_run(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """One empty registry (MLflow creates its tables once, ~15 s) for the three model commands."""
+    """One empty registry (MLflow creates its tables once, ~15 s) for the model commands."""
+    from titanic_mlops.services.deployment import Deployment
+
+    Deployment().registry().alias("champion")  # the tables, and no version
     hint = "no version with alias 'champion' (train and promote one with `make demo` or `dvc repro`"
-    for argv in (
-        ["predict", "--input", str(TEST_CSV), "--output", "out.csv"],
-        ["export", "--output", "model.onnx"],
-        ["rollback"],
-    ):
+    for argv in MODEL_COMMANDS:
         assert hint in run(argv, capsys)
     assert not (files / "out.csv").exists() and not (files / "model.onnx").exists()
 

@@ -10,6 +10,7 @@ wait is a condition on the Prefect API, the history or the API, with a deadline.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,22 @@ def judged_up_to(api: str, last_id: int) -> bool:
     return any(end >= last_id for end in ends)
 
 
+def loop_in_status(loop: Loop) -> dict[str, Any] | None:
+    """`status --json` as a user runs it (no PREFECT_API_URL: the worker's pointer names the server)."""
+    env = {k: v for k, v in {**os.environ, **loop.env}.items() if k != "PREFECT_API_URL"}
+    answer = subprocess.run(
+        [str(Path(sys.executable).parent / "titanic-mlops"), "status", "--json"],
+        cwd=loop.work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=180,
+    )
+    shown: dict[str, Any] = json.loads(answer.stdout)["loop"]
+    return shown if shown.get("last_monitoring_run") and shown.get("next_monitoring_run") else None
+
+
 def retrainings(state: Path) -> list[RetrainingEvent]:
     return [e for e in history.read(state / "history.jsonl") if isinstance(e, RetrainingEvent)]
 
@@ -97,6 +114,8 @@ def test_drift_leads_to_a_served_new_champion_with_no_command_typed(
         120,
     )[0]
     assert automation["trigger"]["expect"] == ["titanic.drift.detected"]
+    shown = wait_for("the loop in `titanic-mlops status`", lambda: loop_in_status(loop), 180)
+    assert shown["prefect_api_url"] == api and shown["monitor_schedule_seconds"] == 5.0
     champion = served_version(loop.url)
 
     for seed in (1, 2):  # clean traffic: monitoring runs, no retraining

@@ -17,7 +17,7 @@ def _explain(args: argparse.Namespace) -> int:
     from titanic_mlops.services import explain_batch
 
     current = deployment()
-    registry = current.registry()
+    registry = current.existing_registry()
     ref = registry.require(args.alias)
     sizes = current.ticket_sizes(current.feature_store(args.repo))
     rows = explain_batch.explain_file(args.input, args.output, registry, ref, sizes)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from titanic_mlops.cli.context import deployment, print_json
 from titanic_mlops.cli.help import Subparsers, command
@@ -18,12 +20,33 @@ def _status(args: argparse.Namespace) -> int:
     from titanic_mlops.services import status
 
     current = deployment()
-    payload = status.collect(current.registry(), current.history_path, current.monitoring_store)
+    missing = current.missing_tracking_store()
+    registry = None if missing else current.registry()
+    payload = status.collect(registry, current.history_path, current.monitoring_store, missing)
+    payload["loop"] = _loop(current.settings.state_layout.loop_server)
     if args.json:
         print_json(payload)
     else:
         sys.stdout.write(status.render(payload))
     return 0
+
+
+def _loop(pointer: Path) -> dict[str, Any]:
+    """The self-driving loop as its Prefect server sees it, or why there is none to ask.
+
+    The server is PREFECT_API_URL, else the one a running `titanic-mlops worker` named in its
+    pointer file; with neither, the loop closes only when `monitor` runs (by hand or in CI).
+    """
+    url = os.environ.get("PREFECT_API_URL") or (pointer.read_text().strip() if pointer.exists() else "")
+    if not url:
+        why = "no worker: `make up` starts one; `titanic-mlops monitor` runs one cycle"
+        return {"running": False, "reason": why}
+    try:
+        from pipelines.worker import loop_status
+
+        return {"running": True, "prefect_api_url": url, **loop_status(url)}
+    except Exception as exc:  # a status report says what it could not read
+        return {"running": False, "prefect_api_url": url, "unavailable": f"{type(exc).__name__}: {exc}"}
 
 
 def check_input(path: Path, chunk_rows: int | None) -> int:
@@ -57,7 +80,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     check_input(args.input, args.chunk_rows)
     current = deployment()
-    registry = current.registry()
+    registry = current.existing_registry()
     model = scoring.load_model(registry, registry.require(args.alias), args.engine)
     sizes = current.ticket_sizes(current.feature_store(args.repo))
     if args.dask:
@@ -88,7 +111,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from titanic_mlops import atomic
 
-    registry = deployment().registry()
+    registry = deployment().existing_registry()
     ref = registry.require(args.alias)
     payload = registry.load_onnx(ref)
     atomic.write_with(args.output, lambda path: path.write_bytes(payload))
@@ -100,7 +123,7 @@ def _rollback(args: argparse.Namespace) -> int:
     from titanic_mlops.services import promote
 
     current: Deployment = deployment()
-    event = promote.rollback(current.registry(), current.history_path, reason=args.reason)
+    event = promote.rollback(current.existing_registry(), current.history_path, reason=args.reason)
     logger.info("rollback: champion %s -> %s", event.champion_before, event.champion_after)
     print_json(event.model_dump(mode="json"))
     return 0

@@ -10,6 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
+from titanic_mlops import atomic
 from titanic_mlops.cli.context import deployment, print_json
 from titanic_mlops.cli.help import command
 from titanic_mlops.domain.errors import TitanicMlopsError
@@ -41,9 +42,15 @@ def _worker(args: argparse.Namespace) -> int:
     from pipelines.retraining import retrain_deployment
     from pipelines.worker import serve_deployments
 
-    serve_deployments(
-        monitor_deployment(workspace, interval), retrain_deployment(workspace, current.model_name)
-    )
+    # Where `status` finds the loop without PREFECT_API_URL in its own environment.
+    pointer = current.settings.state_layout.loop_server
+    atomic.write_text(pointer, os.environ["PREFECT_API_URL"] + "\n")
+    try:
+        serve_deployments(
+            monitor_deployment(workspace, interval), retrain_deployment(workspace, current.model_name)
+        )
+    finally:
+        pointer.unlink(missing_ok=True)
     return 0
 
 

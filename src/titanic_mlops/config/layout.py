@@ -180,6 +180,11 @@ class StateLayout:
         return self.root / "run"
 
     @property
+    def loop_server(self) -> Path:
+        """The Prefect API URL a running `titanic-mlops worker` serves on (`status` reads it)."""
+        return self.run / "worker.prefect-api"
+
+    @property
     def prefect_home(self) -> Path:
         return self.root / "prefect"
 

@@ -19,8 +19,9 @@ from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.config import profiles
 from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.config.settings import Settings
+from titanic_mlops.domain.errors import ModelNotFound
 from titanic_mlops.services.ticket_sizes import TicketSizes
-from titanic_mlops.stores import factory
+from titanic_mlops.stores import factory, urls
 from titanic_mlops.stores.interfaces import MonitoringStore, PredictionLog
 
 
@@ -44,6 +45,22 @@ class Deployment:
         """The tracking store; `probe_timeout` for a poller that must not wait out retries."""
         s = self.settings
         return Registry(s.resolved_tracking_uri, s.resolved_artifact_root, s.model_name, probe_timeout)
+
+    def missing_tracking_store(self) -> Path | None:
+        """The embedded MLflow database when it does not exist yet (opening it would create it)."""
+        uri = self.settings.resolved_tracking_uri
+        if not uri.startswith("sqlite:///"):
+            return None
+        path = urls.parse(uri, "TITANIC_MLOPS_TRACKING_URI", ("sqlite",)).path
+        return None if path.exists() else path
+
+    def existing_registry(self) -> Registry:
+        """The tracking store for a command that reads models only: never created by reading it."""
+        missing = self.missing_tracking_store()
+        if missing is not None:
+            # The CLI's error line adds what to run, as for any ModelNotFound.
+            raise ModelNotFound(f"no MLflow database at {missing} yet, so no model {self.model_name!r}")
+        return self.registry()
 
     def prediction_log(self, checkpoint_seconds: float | None = None) -> PredictionLog:
         return factory.open_prediction_log(self.settings.resolved_prediction_log_url, checkpoint_seconds)

@@ -14,15 +14,22 @@ from titanic_mlops.stores.interfaces import MonitoringStore
 
 
 def collect(
-    registry: Registry, history_path: Path, open_monitoring: Callable[[], MonitoringStore]
+    registry: Registry | None,
+    history_path: Path,
+    open_monitoring: Callable[[], MonitoringStore],
+    missing_store: Path | None = None,
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "tracking_uri": registry.tracking_uri,
-        "model_name": registry.model_name,
-    }
-    for alias in (CHAMPION, CHALLENGER):
-        ref = registry.alias(alias)
-        payload[alias] = registry.describe(ref) if ref else None
+    """Everything `status` shows. `registry` is None when the embedded tracking database
+    (`missing_store`) does not exist yet: a read-only command reports that, it never creates it."""
+    payload: dict[str, Any] = {}
+    if registry is None:
+        payload["tracking"] = f"no MLflow database at {missing_store} yet: run `dvc repro` (or `make demo`)"
+        payload.update({CHAMPION: None, CHALLENGER: None})
+    else:
+        payload.update(tracking_uri=registry.tracking_uri, model_name=registry.model_name)
+        for alias in (CHAMPION, CHALLENGER):
+            ref = registry.alias(alias)
+            payload[alias] = registry.describe(ref) if ref else None
     payload["history"] = [event.model_dump(mode="json") for event in history.read(history_path)]
     payload["monitoring"] = monitoring(open_monitoring)
     payload["experiment"] = experiment_cycle.status(history_path.parent)  # a12: the online A/B test
@@ -57,7 +64,11 @@ _REASON = 100  # characters of a reason shown on an event's line; the checks bel
 
 def render(payload: dict[str, Any]) -> str:
     """The human view: aliases with metrics and lineage, monitoring, then the last ten events."""
-    lines = [f"model {payload['model_name']} at {payload['tracking_uri']}"]
+    lines = (
+        [f"model registry: {payload['tracking']}"]
+        if "tracking" in payload
+        else [f"model {payload['model_name']} at {payload['tracking_uri']}"]
+    )
     for alias in (CHAMPION, CHALLENGER):
         info = payload.get(alias)
         if info is None:
@@ -75,6 +86,8 @@ def render(payload: dict[str, Any]) -> str:
         if shown:
             lines.append(f"  {'':<10} lineage: {', '.join(shown)}")
     lines.append(_monitoring_line(payload.get("monitoring") or {}))
+    if "loop" in payload:
+        lines += loop_lines(payload["loop"])
     events = payload["history"][-10:]
     if events:
         lines.append("  history (latest last):")
@@ -114,6 +127,30 @@ def _subject(event: dict[str, Any]) -> str:
     if kind == "monitoring":
         return f"drift share {event.get('drift_share', 0):.2f}"
     return ""
+
+
+def loop_lines(loop: dict[str, Any]) -> list[str]:
+    """The schedule, the last and next monitoring run and any retraining in flight."""
+    if "unavailable" in loop:
+        return [f"  loop       unavailable at {loop.get('prefect_api_url')}: {loop['unavailable']}"]
+    if not loop.get("running"):
+        return [f"  loop       not running ({loop.get('reason')})"]
+    seconds = loop.get("monitor_schedule_seconds")
+    every = "no schedule" if seconds is None else f"monitor every {seconds:g} s"
+    paused = " (paused)" if loop.get("monitor_paused") else ""
+    lines = [f"  loop       {every}{paused} on {loop.get('prefect_api_url')}"]
+    last, upcoming = loop.get("last_monitoring_run"), loop.get("next_monitoring_run")
+    lines.append(f"  {'':<10} last {_run(last, 'start_time')}; next {_run(upcoming, 'expected_start_time')}")
+    flying = loop.get("retraining_in_flight") or []
+    shown = ", ".join(_run(run, "start_time") for run in flying) if flying else "none"
+    lines.append(f"  {'':<10} retraining in flight: {shown}")
+    return lines
+
+
+def _run(run: dict[str, Any] | None, time_key: str) -> str:
+    if not run:
+        return "none"
+    return f"{run.get('name')} {run.get('state')} {run.get(time_key) or ''}".rstrip()
 
 
 def _monitoring_line(state: dict[str, Any]) -> str:

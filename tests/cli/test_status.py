@@ -1,0 +1,52 @@
+"""`titanic-mlops status` reads and never writes: on an empty state it says what to run, and it
+shows the self-driving loop (or why there is none) from the worker's pointer file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.net import free_port
+from titanic_mlops.cli.main import main
+from titanic_mlops.config.layout import StateLayout
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TITANIC_MLOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    return tmp_path / "state"
+
+
+def status(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    capsys.readouterr()
+    assert main(["status", *argv]) == 0
+    return capsys.readouterr().out
+
+
+def test_on_an_empty_state_status_says_what_to_run_and_creates_nothing(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = status(capsys)
+    assert f"no MLflow database at {state / 'mlflow' / 'mlflow.db'} yet: run `dvc repro`" in text
+    assert "champion   none" in text
+    assert "loop       not running (no worker: `make up` starts one" in text
+    payload = json.loads(status(capsys, "--json"))
+    assert payload["champion"] is None and payload["loop"]["running"] is False
+    assert not state.exists(), "status created a store"
+
+
+def test_a_worker_pointer_to_a_server_that_is_gone_is_reported_not_raised(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
+    pointer = StateLayout(state).loop_server
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text(url + "\n")
+    loop = json.loads(status(capsys, "--json"))["loop"]
+    assert loop["running"] is False and loop["prefect_api_url"] == url
+    assert "ConnectError" in loop["unavailable"]
+    assert f"loop       unavailable at {url}: ConnectError" in status(capsys)
