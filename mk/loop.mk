@@ -1,5 +1,6 @@
 # The closed loop: traffic, monitoring, retraining, dashboards and the demo (docs/monitoring.md).
-WORKSPACE ?= $(CURDIR)
+# The DVC workspace; empty: the current directory, or the demo's after `make demo` (see `up`).
+WORKSPACE ?=
 SCENARIO ?= none
 ROWS ?= 200
 SEED ?= 0
@@ -11,7 +12,7 @@ simulate: ## Send traffic + labels to the API (SCENARIO=none|covariate|concept R
 
 .PHONY: monitor
 monitor: ## One monitoring cycle on the prediction log (retrains through the gate when drift persists)
-	cd $(WORKSPACE) && $(BIN)/titanic-mlops monitor
+	$(BIN)/titanic-mlops monitor $(if $(WORKSPACE),--workspace $(WORKSPACE))
 
 .PHONY: bench-drift
 bench-drift: ## False-alarm and detection rates of the drift policy at the default window, as a table
@@ -23,7 +24,7 @@ bench-experiment: ## False promotion rate, power and labelled rows to a decision
 
 .PHONY: up
 up: ## Start the API (8000), MLflow UI (5000), Evidently UI (8001), Prefect UI (4200); pids in <state>/run
-	$(BIN)/python scripts/services.py up --state $(TITANIC_MLOPS_STATE_DIR) --workspace $(WORKSPACE)
+	$(BIN)/python scripts/services.py up --state $(TITANIC_MLOPS_STATE_DIR) $(if $(WORKSPACE),--workspace $(WORKSPACE))
 
 .PHONY: down
 down: ## Stop what `make up` started
@@ -38,4 +39,4 @@ PREFECT_API ?= http://127.0.0.1:$(or $(PREFECT_PORT),4200)/api
 
 .PHONY: bench-loop
 bench-loop: ## Drift judged -> new champion served, split into parts, over RUNS runs against a running `make up`
-	cd $(WORKSPACE) && $(BIN)/python $(CURDIR)/benchmarks/loop.py --runs $(RUNS) --url $(API_URL) --prefect $(PREFECT_API) --snapshot $(CURDIR)/data/external/titanic/train.csv
+	cd $(or $(WORKSPACE),$(CURDIR)) && $(BIN)/python $(CURDIR)/benchmarks/loop.py --runs $(RUNS) --url $(API_URL) --prefect $(PREFECT_API) --snapshot $(CURDIR)/data/external/titanic/train.csv

@@ -1,7 +1,10 @@
 """`make demo`: the whole loop, from the upstream snapshot to a drift-retrained champion.
 
-Runs in <state>/demo (a private DVC workspace and its own state, rebuilt each time), so the
-checkout's data/ and dvc.lock stay untouched: pipeline -> API -> clean traffic (no action) ->
+Runs on the state directory every other command reads (TITANIC_MLOPS_STATE_DIR, default .state),
+started afresh (what it held moves to <state>.previous), with a private DVC workspace in
+<state>/demo-workspace that the state names (`StateLayout.workspace_pointer`), so the checkout's
+data/ and dvc.lock stay untouched and, after the demo, `status`, `predict`, `make up`,
+`make down` and `monitor` all work on what it left. Pipeline -> API -> clean traffic (no action) ->
 concept-drifted traffic with labels -> the monitor retrains through `dvc repro` and the gate ->
 the API serves the new champion. Since the loop drives itself, the demo starts the same stack
 as `make up` (the worker monitors every DEMO_MONITOR_INTERVAL seconds, default 10), sends the
@@ -61,12 +64,36 @@ def served(url: str) -> str:
     return str(httpx.get(f"{url}/ready", timeout=5).json().get("model_version"))
 
 
+def fresh_state(state: Path) -> None:
+    """Every demo starts from the snapshot: a state in use is refused, a used one moved aside."""
+    run = state / "run"
+    alive = [p.stem for p in run.glob("*.pid") if _alive(p)] if run.exists() else []
+    if alive:
+        running = ", ".join(alive)
+        raise SystemExit(f"demo: {running} run on {state} (`make up`); stop them with `make down` first")
+    if state.exists() and any(state.iterdir()):
+        previous = state.with_name(state.name + ".previous")
+        if previous.exists():
+            shutil.rmtree(previous)
+        state.rename(previous)
+        say(f"the state directory's earlier contents moved to {previous}")
+    state.mkdir(parents=True, exist_ok=True)
+
+
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def main() -> int:
-    state_root = Path(os.environ.get("TITANIC_MLOPS_STATE_DIR", ROOT / ".state")).resolve()
-    demo = state_root / "demo"
-    work, state = demo / "workspace", demo / "state"
-    if demo.exists():
-        shutil.rmtree(demo)  # only the demo's own folder: every demo starts from the snapshot
+    from titanic_mlops.config.layout import StateLayout
+
+    state = Path(os.environ.get("TITANIC_MLOPS_STATE_DIR", ROOT / ".state")).resolve()
+    fresh_state(state)
+    work = state / "demo-workspace"
     env = {
         "TITANIC_MLOPS_STATE_DIR": str(state),
         "TITANIC_MLOPS_FEATURE_REPO": str(work / "feature_repo"),
@@ -86,8 +113,9 @@ def main() -> int:
         os.environ.pop(key, None)
     from titanic_mlops.services.workspace import create_dvc_workspace
 
-    say(f"1/6 workspace {work} (a DVC copy of the pipeline; remote {demo / 'dvc-remote'})")
-    create_dvc_workspace(work, ROOT, demo / "dvc-remote")
+    say(f"1/6 workspace {work} (a DVC copy of the pipeline; remote {state / 'demo-dvc-remote'})")
+    create_dvc_workspace(work, ROOT, state / "demo-dvc-remote")
+    StateLayout(state).workspace_pointer.write_text(f"{work}\n")  # what the CLI and make follow
     (state / "logs").mkdir(parents=True, exist_ok=True)
     pipeline_log = state / "logs" / "pipeline.log"
     say(f"2/6 pipeline: dvc repro (ingest, validate, features, train, promote); log {pipeline_log}")
@@ -105,7 +133,7 @@ def main() -> int:
         return run_loop(state, url)
     finally:
         if os.environ.get("KEEP") == "1":
-            say(f"KEEP=1: the stack keeps running; stop it with: make down TITANIC_MLOPS_STATE_DIR={state}")
+            say("KEEP=1: the stack keeps running; stop it with: make down")
         else:
             subprocess.run([*stack, "down", "--state", str(state)], check=False)
             say("stack stopped")
@@ -248,10 +276,8 @@ def summary(state: Path, before: str, after: str, cycles: list[dict[str, Any]]) 
     out.write(f"reports: {state / 'reports'}  (Evidently workspace {state / 'evidently'})\n")
     out.write(f"history: {state / 'history.jsonl'}  (titanic-mlops status --json)\n")
     out.write(f"logs: {state / 'logs'}  (worker.log: the loop's flow runs)\n\nexplore:\n")
-    out.write(
-        f"  make demo KEEP=1   # leaves the stack running; then: make down TITANIC_MLOPS_STATE_DIR={state}\n"
-    )
-    out.write(f"  TITANIC_MLOPS_STATE_DIR={state} .venv/bin/titanic-mlops status\n")
+    out.write("  make demo KEEP=1   # leaves the stack running; then: make down\n")
+    out.write("  .venv/bin/titanic-mlops status   # and every README row: they read this state\n")
     say("demo done")
 
 

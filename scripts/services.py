@@ -243,7 +243,11 @@ def main() -> int:
         "--state", type=Path, default=Path(os.environ.get("TITANIC_MLOPS_STATE_DIR", ".state"))
     )
     parser.add_argument(
-        "--workspace", type=Path, default=Path.cwd(), help="where the API finds feature_repo/"
+        "--workspace",
+        type=Path,
+        default=None,
+        help="the DVC workspace: where the API finds feature_repo/ and the worker runs `dvc repro` "
+        "(default: the current directory, or the demo's after `make demo`)",
     )
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the ports")
     parser.add_argument(
@@ -253,7 +257,10 @@ def main() -> int:
     state = args.state.resolve()
     if args.action == "down":
         return down(state)
-    return up(state, args.workspace.resolve(), args.timeout, [n for n in args.only.split(",") if n])
+    from titanic_mlops.config.layout import StateLayout, chosen_workspace
+
+    workspace = chosen_workspace(args.workspace, StateLayout(state)).resolve()
+    return up(state, workspace, args.timeout, [n for n in args.only.split(",") if n])
 
 
 if __name__ == "__main__":

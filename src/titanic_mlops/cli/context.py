@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from titanic_mlops.config import layout
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.domain.errors import TitanicMlopsError
 from titanic_mlops.services.deployment import Deployment
@@ -22,6 +23,11 @@ def require(paths: Iterable[Path], remedy: str) -> None:
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise TitanicMlopsError(f"missing input(s) {', '.join(missing)}; {remedy}")
+
+
+def chosen_workspace(explicit: Path | None) -> Path:
+    """`--workspace`, else the current directory or the workspace the state was built in."""
+    return layout.chosen_workspace(explicit, Settings().state_layout)
 
 
 def print_json(payload: object) -> None:

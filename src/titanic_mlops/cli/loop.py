@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from titanic_mlops.cli.context import deployment, prefect, print_json, require
+from titanic_mlops.cli.context import chosen_workspace, deployment, prefect, print_json, require
 from titanic_mlops.cli.help import Subparsers, command
 from titanic_mlops.config import layout
 from titanic_mlops.domain.errors import TitanicMlopsError
@@ -41,6 +41,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _require_workspace(args: argparse.Namespace, outputs: bool) -> None:
     """The workspace and, for a cycle, the pipeline's outputs, checked before Prefect starts."""
+    args.workspace = chosen_workspace(args.workspace)
     ws = layout.WorkspaceLayout(args.workspace)
     needed = [ws.dvc_yaml, args.workspace / args.params]
     if outputs:
@@ -88,7 +89,10 @@ def _retrain(args: argparse.Namespace) -> int:
     return 0
 
 
-_WORKSPACE_HELP = "the DVC workspace (holds dvc.yaml)"
+_WORKSPACE_HELP = (
+    "the DVC workspace (holds dvc.yaml; default: the current directory, or after `make demo` "
+    "the demo's workspace while the current directory has no pipeline outputs)"
+)
 
 
 def register(sub: Subparsers) -> None:
@@ -121,7 +125,7 @@ def register(sub: Subparsers) -> None:
         (("TITANIC_MLOPS_MONITORING_URL", "the monitoring state (default: files in the state)"),),
     )
     p.add_argument("--json", action="store_true", help="only the result, as one JSON line")
-    p.add_argument("--workspace", type=Path, default=Path(), help=_WORKSPACE_HELP)
+    p.add_argument("--workspace", type=Path, default=None, help=_WORKSPACE_HELP)
     p.add_argument("--params", type=Path, default=layout.PARAMS, help="relative to --workspace")
     p.add_argument("--no-retrain", action="store_true", help="decide only, never start a retraining")
 
@@ -132,6 +136,6 @@ def register(sub: Subparsers) -> None:
         "Labelled feedback -> a new batch -> dvc repro -> the gate.",
         ["titanic-mlops retrain", "titanic-mlops retrain --trigger drift"],
     )
-    p.add_argument("--workspace", type=Path, default=Path(), help=_WORKSPACE_HELP)
+    p.add_argument("--workspace", type=Path, default=None, help=_WORKSPACE_HELP)
     p.add_argument("--params", type=Path, default=layout.PARAMS, help="relative to --workspace")
     p.add_argument("--trigger", default="manual", help="recorded in the history")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from titanic_mlops import atomic
-from titanic_mlops.cli.context import deployment, print_json
+from titanic_mlops.cli.context import chosen_workspace, deployment, print_json
 from titanic_mlops.cli.help import command
 from titanic_mlops.domain.errors import TitanicMlopsError
 
@@ -33,7 +33,7 @@ def _worker(args: argparse.Namespace) -> int:
 
         print_json(loop_status())
         return 0
-    workspace = args.workspace.resolve()
+    workspace = chosen_workspace(args.workspace).resolve()
     if not (workspace / "dvc.yaml").exists():
         raise TitanicMlopsError(f"{workspace} has no dvc.yaml; pass the DVC workspace with --workspace")
     current = deployment()
@@ -61,7 +61,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "titanic.drift.detected starts one retraining at a time."
     )
     p = command(sub, "worker", _worker, summary, _EXAMPLES, _ENV)
-    p.add_argument("--workspace", type=Path, default=Path(), help="the DVC workspace (dvc.yaml)")
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="the DVC workspace (dvc.yaml; default: the current directory, or the demo's after `make demo`)",
+    )
     p.add_argument(
         "--status",
         action="store_true",

@@ -180,6 +180,11 @@ class StateLayout:
         return self.root / "run"
 
     @property
+    def workspace_pointer(self) -> Path:
+        """The DVC workspace this state was built in, when not the checkout (`make demo` writes it)."""
+        return self.root / "workspace"
+
+    @property
     def loop_server(self) -> Path:
         """The Prefect API URL a running `titanic-mlops worker` serves on (`status` reads it)."""
         return self.run / "worker.prefect-api"
@@ -195,3 +200,17 @@ class StateLayout:
     @property
     def feast(self) -> Path:
         return self.root / "feast"
+
+
+def chosen_workspace(explicit: Path | None, state: StateLayout, here: Path | None = None) -> Path:
+    """The DVC workspace a command works in: `--workspace` when given; else `here` (the current
+    directory) when it holds the pipeline's outputs; else the workspace the state was built in
+    (after `make demo`, its private copy), so every command follows the demo's state; else `here`.
+    """
+    if explicit is not None:
+        return explicit
+    here = Path() if here is None else here
+    if WorkspaceLayout(here).validated.exists() or not state.workspace_pointer.exists():
+        return here
+    built_in = Path(state.workspace_pointer.read_text().strip())
+    return built_in if WorkspaceLayout(built_in).dvc_yaml.exists() else here
