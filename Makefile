@@ -11,7 +11,7 @@ export MLFLOW_ENABLE_TELEMETRY ?= false
 
 # `make help` groups: what a user runs, what CI and the workflows run; every other target is
 # "develop". A new target lands in develop until it is named here.
-HELP_USE := setup demo pipeline status serve up down simulate monitor metrics-diff reset help
+HELP_USE := setup demo pipeline status serve up down simulate monitor plots metrics-diff reset help
 HELP_CI := test test-services test-deploy test-serving container-test security audit sbom tools \
 	deploy release-info wheels compose-wheels base-image image container-state container-engine \
 	container-engine-stop

@@ -54,9 +54,13 @@ reset: ## Delete all runtime state and pipeline outputs (the next `dvc repro` st
 
 BASE ?= HEAD
 .PHONY: metrics-diff
-metrics-diff: ## `dvc metrics diff` against BASE (default HEAD) as Markdown; plots diff into dvc_plots/
+metrics-diff: ## `dvc metrics diff` against BASE (default HEAD) as Markdown; plots diff into dvc_plots/ (offline page)
 	@$(BIN)/dvc metrics diff --md $(BASE)
-	@$(BIN)/dvc plots diff $(BASE) -o dvc_plots >/dev/null && echo "" && echo "Plots: dvc_plots/index.html"
+	@echo "" && $(BIN)/python scripts/plots_page.py --diff $(BASE) --out dvc_plots
+
+.PHONY: plots
+plots: ## The DVC plots (ROC, confusion, feature importance) as one self-contained page: dvc_plots/index.html
+	@$(BIN)/python scripts/plots_page.py --out dvc_plots
 
 # The fast checks the ML Test Score maps (`make test` writes the whole suite's report instead).
 SCORECARD_TESTS ?= tests/domain tests/adapters/test_expectations.py tests/adapters/test_shap_explainer.py \

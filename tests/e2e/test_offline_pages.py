@@ -143,3 +143,27 @@ def test_the_validation_report_renders_offline(tmp_path: Path) -> None:
     chromium(page.as_uri(), tmp_path / "profile", shot)
     assert shot.stat().st_size > 10_000
     print(f"screenshot: {shot}")
+
+
+def test_the_dvc_plots_page_renders_offline(tmp_path: Path) -> None:
+    """`make plots` (scripts/plots_page.py) on the committed plots: every chart drawn, no CDN;
+    DVC's default page, the control, draws none with the network off."""
+    import sys
+
+    from tests.support.workspace import ROOT
+
+    ours, default = tmp_path / "ours", tmp_path / "default"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "plots_page.py"), "--out", str(ours)], cwd=ROOT, check=True
+    )
+    dvc = Path(sys.executable).parent / "dvc"
+    subprocess.run([str(dvc), "plots", "show", "-o", str(default)], cwd=ROOT, check=True, capture_output=True)
+    page = ours / "index.html"
+    assert "<script src=" not in page.read_text()
+    charts = len(list((ROOT / "reports" / "plots").glob("*.csv")))
+    assert chromium(page.as_uri(), tmp_path / "profile").count('class="marks"') == charts == 3
+    assert 'class="marks"' not in chromium((default / "index.html").as_uri(), tmp_path / "profile")
+    shot = tmp_path / "plots.png"
+    chromium(page.as_uri(), tmp_path / "profile", shot)
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
