@@ -33,6 +33,7 @@ STARTED = time.time()
 PORTS = ("API", "MLFLOW", "EVIDENTLY", "PREFECT")
 CONSOLE = Console(stderr=True)  # live status lines; the record of the run stays on stdout
 WORKER_LOG = Path("<state>/logs/worker.log")
+KEPT = "dvc-remote"  # the checkout's DVC remote (StateLayout.dvc_remote), not the demo's to move
 
 
 def say(text: str) -> None:
@@ -65,17 +66,23 @@ def served(url: str) -> str:
 
 
 def fresh_state(state: Path) -> None:
-    """Every demo starts from the snapshot: a state in use is refused, a used one moved aside."""
+    """Every demo starts from the snapshot: a state in use is refused, a used one moved aside.
+
+    The checkout's DVC remote (`make setup` keeps it in the state) stays where it is.
+    """
     run = state / "run"
     alive = [p.stem for p in run.glob("*.pid") if _alive(p)] if run.exists() else []
     if alive:
         running = ", ".join(alive)
         raise SystemExit(f"demo: {running} run on {state} (`make up`); stop them with `make down` first")
-    if state.exists() and any(state.iterdir()):
+    used = [p for p in state.iterdir() if p.name != KEPT] if state.exists() else []
+    if used:
         previous = state.with_name(state.name + ".previous")
         if previous.exists():
             shutil.rmtree(previous)
-        state.rename(previous)
+        previous.mkdir()
+        for entry in used:
+            entry.rename(previous / entry.name)
         say(f"the state directory's earlier contents moved to {previous}")
     state.mkdir(parents=True, exist_ok=True)
 

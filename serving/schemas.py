@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from titanic_mlops.domain.schema import BOUNDS, ID, MAX_TEXT
+from titanic_mlops.domain.schema import BOUNDS, EXAMPLE_PASSENGER, ID, MAX_TEXT
 
 # The passenger contract's bounds (domain.schema), shared with validation and batch scoring.
 MIN_AGE, MAX_AGE = BOUNDS["Age"]
@@ -41,23 +41,7 @@ class Passenger(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "PassengerId": 892,
-                    "Pclass": 3,
-                    "Name": "Kelly, Mr. James",
-                    "Sex": "male",
-                    "Age": 34.5,
-                    "SibSp": 0,
-                    "Parch": 0,
-                    "Ticket": "330911",
-                    "Fare": 7.8292,
-                    "Cabin": None,
-                    "Embarked": "Q",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [dict(EXAMPLE_PASSENGER)]},
     )
 
     PassengerId: Id | None = None

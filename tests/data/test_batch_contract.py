@@ -15,19 +15,7 @@ from titanic_mlops.cli.main import parser
 from titanic_mlops.domain import features, schema
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD: dict[str, Any] = {
-    "PassengerId": 892,
-    "Pclass": 3,
-    "Name": "Kelly, Mr. James",
-    "Sex": "male",
-    "Age": 34.5,
-    "SibSp": 0,
-    "Parch": 0,
-    "Ticket": "330911",
-    "Fare": 7.8292,
-    "Cabin": None,
-    "Embarked": "Q",
-}
+GOOD: dict[str, Any] = dict(schema.EXAMPLE_PASSENGER)
 BAD = [
     ("Sex", "robot"),
     ("Age", -5.0),

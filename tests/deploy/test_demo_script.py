@@ -24,10 +24,21 @@ def test_a_used_state_moves_aside_and_the_demo_starts_empty(tmp_path: Path) -> N
     state = tmp_path / ".state"
     (state / "mlflow").mkdir(parents=True)
     (state / "mlflow" / "mlflow.db").write_text("runs")
+    (state / "dvc-remote" / "ab").mkdir(parents=True)  # the checkout's DVC remote stays
     (tmp_path / ".state.previous").mkdir()  # an older one is replaced
     _demo().fresh_state(state)
-    assert state.is_dir() and not any(state.iterdir())
+    assert [p.name for p in state.iterdir()] == ["dvc-remote"] and (state / "dvc-remote" / "ab").is_dir()
     assert (tmp_path / ".state.previous" / "mlflow" / "mlflow.db").read_text() == "runs"
+
+
+def test_a_state_holding_only_the_dvc_remote_is_fresh_already(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / ".state"
+    (state / "dvc-remote").mkdir(parents=True)  # what `make setup` leaves in a fresh clone
+    _demo().fresh_state(state)
+    assert "moved" not in capsys.readouterr().out
+    assert not (tmp_path / ".state.previous").exists()
 
 
 def test_a_state_a_running_stack_uses_is_refused_and_kept(tmp_path: Path) -> None:

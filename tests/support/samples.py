@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from titanic_mlops.domain import schema
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.records import CycleResult
 
 # Kaggle test.csv's first passenger, as /predict takes it.
-PASSENGER: dict[str, Any] = {
-    "PassengerId": 892,
-    "Pclass": 3,
-    "Name": "Kelly, Mr. James",
-    "Sex": "male",
-    "Age": 34.5,
-    "SibSp": 0,
-    "Parch": 0,
-    "Ticket": "330911",
-    "Fare": 7.8292,
-    "Cabin": None,
-    "Embarked": "Q",
-}
+PASSENGER: dict[str, Any] = dict(schema.EXAMPLE_PASSENGER)
 
 # train.csv's first passenger, without the label.
 BRAUND: dict[str, Any] = {

@@ -49,6 +49,20 @@ BOUNDS: Final[dict[str, tuple[float, float]]] = {
 }
 MAX_TEXT: Final = 500  # characters in Name, Ticket or Cabin
 
+# Kaggle test.csv's first passenger: the API's documented example, and the tests' sample.
+EXAMPLE_PASSENGER: Final[dict[str, object]] = {
+    ID: 892,
+    "Pclass": 3,
+    "Name": "Kelly, Mr. James",
+    "Sex": "male",
+    "Age": 34.5,
+    "SibSp": 0,
+    "Parch": 0,
+    "Ticket": "330911",
+    "Fare": 7.8292,
+    "Cabin": None,
+    "Embarked": "Q",
+}
 REQUIRED_NON_NULL: Final = (ID, "Pclass", "Name", "Sex", "SibSp", "Parch", "Ticket")
 NULLABLE: Final = ("Age", "Fare", "Cabin", "Embarked")
 
