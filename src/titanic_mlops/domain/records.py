@@ -89,40 +89,36 @@ class RetrainingOutcome(_Record):
     data_version: str | None = None
 
 
-class RetrainingEvent(_Record):
-    event: Literal["retraining"] = "retraining"
+class _RetrainingAttempt(_Record):
+    """What every retraining record carries: when, why it ran, how it ended, what started it."""
+
     time: str = Field(default_factory=now_iso)
     trigger: str
+    promoted: bool = False
+    reason: str
+    origin: FlowRunOrigin | None = None
+
+
+class RetrainingEvent(_RetrainingAttempt):
+    event: Literal["retraining"] = "retraining"
+    promoted: bool
     rows: int
     recent_rows: int
     prediction_ids: list[int]
-    promoted: bool
-    reason: str
     new_version: str | None = None
     batch: str | None = None
     data_version: str | None = None
-    origin: FlowRunOrigin | None = None
 
 
-class RetrainingRefusedEvent(_Record):
+class RetrainingRefusedEvent(_RetrainingAttempt):
     event: Literal["retraining_refused"] = "retraining_refused"
-    time: str = Field(default_factory=now_iso)
-    trigger: str
     rows: int
-    promoted: bool = False
-    reason: str
     skipped_prediction_ids: list[int] | None = None
-    origin: FlowRunOrigin | None = None
 
 
-class RetrainingFailedEvent(_Record):
+class RetrainingFailedEvent(_RetrainingAttempt):
     event: Literal["retraining_failed"] = "retraining_failed"
-    time: str = Field(default_factory=now_iso)
-    trigger: str
-    promoted: bool = False
-    reason: str
     batch: str
-    origin: FlowRunOrigin | None = None
 
 
 HistoryEvent = Annotated[
