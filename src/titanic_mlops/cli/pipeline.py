@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from titanic_mlops.cli.context import deployment, prefect, require
 from titanic_mlops.cli.help import Subparsers, command
@@ -130,102 +131,121 @@ def _judged_already(out: Path, name: str, version: str) -> bool:
 _REPO_ENV = (("TITANIC_MLOPS_FEATURE_REPO", "the Feast repository (default: feature_repo)"),)
 
 
-def register(sub: Subparsers) -> None:
-    def path(p: argparse.ArgumentParser, flag: str, default: Path, help_text: str) -> None:
-        p.add_argument(flag, type=Path, default=default, help=help_text)
+class _Stage(NamedTuple):
+    """One stage's command: its paths (flag, default, help), then `--repo`, more options, `--params`."""
 
-    def repo(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--repo",
-            type=Path,
-            default=None,
-            help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)",
-        )
-
-    p = command(
-        sub,
-        "ingest",
-        _ingest,
-        "Read the raw snapshot and feedback batches into one typed table.",
-        ["titanic-mlops ingest", "titanic-mlops ingest --raw other/train.csv --out /tmp/interim.parquet"],
-    )
-    path(p, "--raw", _W.raw_train, "the upstream train.csv")
-    path(p, "--feedback", _W.feedback_dir, "folder of feedback batches")
-    path(p, "--out", _W.interim, "typed table (parquet)")
-
-    p = command(
-        sub,
-        "validate",
-        _validate,
-        "Run the data contract; stop the pipeline on a failure.",
-        ["titanic-mlops validate", "titanic-mlops validate --input /tmp/interim.parquet"],
-    )
-    path(p, "--input", _W.interim, "the ingested table")
-    path(p, "--out", _W.validated, "the validated table (parquet)")
-    path(p, "--report", _W.validation_report, "validation result (JSON)")
-    path(p, "--docs", _W.validation_docs, "folder for the HTML validation report")
-    path(p, "--params", _W.params, "parameters")
-
-    p = command(
-        sub,
-        "features",
-        _features,
-        "Compute features, write the Feast source, fill the store.",
-        ["titanic-mlops features"],
-        _REPO_ENV,
-    )
-    path(p, "--input", _W.validated, "the validated table")
-    path(p, "--test", _W.raw_test, "the unlabelled test.csv")
-    path(p, "--out-dir", _W.features_dir, "folder of the offline sources")
-    repo(p)
-    path(p, "--params", _W.params, "parameters")
-
-    _register_model_stages(sub, path, repo)
+    name: str
+    handler: Any
+    summary: str
+    examples: tuple[str, ...]
+    paths: tuple[tuple[str, Path, str], ...]
+    env: tuple[tuple[str, str], ...] = ()
+    repo: bool = False
+    params: bool = True
+    more_options: Callable[[argparse.ArgumentParser], None] | None = None
 
 
-def _register_model_stages(sub: Subparsers, path: Any, repo: Any) -> None:
-    p = command(
-        sub,
-        "train",
-        _train,
-        "Run the training flow and register a new model version.",
-        ["titanic-mlops train", "TITANIC_MLOPS_DASK=1 titanic-mlops train"],
-        (
-            *_REPO_ENV,
-            ("TITANIC_MLOPS_DASK", "1: fan the candidate fits out on Dask"),
-            ("TITANIC_MLOPS_TRACKING_URI", "the MLflow tracking server (default: sqlite in the state)"),
-        ),
-    )
-    path(p, "--input", _W.validated, "the validated table")
-    path(p, "--feature-source", _W.passengers, "Feast passenger source")
-    path(p, "--validation-report", _W.validation_report, "the validate stage's result")
-    path(p, "--holdout", _W.holdout, "frozen holdout (parquet)")
-    path(p, "--metrics", _W.metrics, "DVC metrics file")
-    path(p, "--plots", _W.plots, "DVC plots folder")
-    path(p, "--candidate", _W.candidate, "the new version (JSON)")
-    repo(p)
-    path(p, "--params", _W.params, "parameters")
-
-    p = command(
-        sub,
-        "promote",
-        _promote,
-        "The gate: challenger vs champion; move the alias or not.",
-        ["titanic-mlops promote", "titanic-mlops promote --trigger manual"],
-        (("TITANIC_MLOPS_TRIGGER", "what started the run, when --trigger is not given"),),
-    )
-    path(p, "--candidate", _W.candidate, "the version train registered (JSON)")
-    path(p, "--holdout", _W.holdout, "the frozen holdout")
-    path(
-        p,
-        "--recent",
-        _W.recent,
-        "held-back recent labelled rows (parquet); a path not written yet means none",
-    )
-    path(p, "--out", _W.promotion, "the decision (JSON)")
+def _trigger(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--trigger",
         default=None,
         help="what started this run (default: $TITANIC_MLOPS_TRIGGER or 'pipeline')",
     )
-    path(p, "--params", _W.params, "parameters")
+
+
+_STAGES = (
+    _Stage(
+        "ingest",
+        _ingest,
+        "Read the raw snapshot and feedback batches into one typed table.",
+        ("titanic-mlops ingest", "titanic-mlops ingest --raw other/train.csv --out /tmp/interim.parquet"),
+        (
+            ("--raw", _W.raw_train, "the upstream train.csv"),
+            ("--feedback", _W.feedback_dir, "folder of feedback batches"),
+            ("--out", _W.interim, "typed table (parquet)"),
+        ),
+        params=False,
+    ),
+    _Stage(
+        "validate",
+        _validate,
+        "Run the data contract; stop the pipeline on a failure.",
+        ("titanic-mlops validate", "titanic-mlops validate --input /tmp/interim.parquet"),
+        (
+            ("--input", _W.interim, "the ingested table"),
+            ("--out", _W.validated, "the validated table (parquet)"),
+            ("--report", _W.validation_report, "validation result (JSON)"),
+            ("--docs", _W.validation_docs, "folder for the HTML validation report"),
+        ),
+    ),
+    _Stage(
+        "features",
+        _features,
+        "Compute features, write the Feast source, fill the store.",
+        ("titanic-mlops features",),
+        (
+            ("--input", _W.validated, "the validated table"),
+            ("--test", _W.raw_test, "the unlabelled test.csv"),
+            ("--out-dir", _W.features_dir, "folder of the offline sources"),
+        ),
+        _REPO_ENV,
+        repo=True,
+    ),
+    _Stage(
+        "train",
+        _train,
+        "Run the training flow and register a new model version.",
+        ("titanic-mlops train", "TITANIC_MLOPS_DASK=1 titanic-mlops train"),
+        (
+            ("--input", _W.validated, "the validated table"),
+            ("--feature-source", _W.passengers, "Feast passenger source"),
+            ("--validation-report", _W.validation_report, "the validate stage's result"),
+            ("--holdout", _W.holdout, "frozen holdout (parquet)"),
+            ("--metrics", _W.metrics, "DVC metrics file"),
+            ("--plots", _W.plots, "DVC plots folder"),
+            ("--candidate", _W.candidate, "the new version (JSON)"),
+        ),
+        (
+            *_REPO_ENV,
+            ("TITANIC_MLOPS_DASK", "1: fan the candidate fits out on Dask"),
+            ("TITANIC_MLOPS_TRACKING_URI", "the MLflow tracking server (default: sqlite in the state)"),
+        ),
+        repo=True,
+    ),
+    _Stage(
+        "promote",
+        _promote,
+        "The gate: challenger vs champion; move the alias or not.",
+        ("titanic-mlops promote", "titanic-mlops promote --trigger manual"),
+        (
+            ("--candidate", _W.candidate, "the version train registered (JSON)"),
+            ("--holdout", _W.holdout, "the frozen holdout"),
+            (
+                "--recent",
+                _W.recent,
+                "held-back recent labelled rows (parquet); a path not written yet means none",
+            ),
+            ("--out", _W.promotion, "the decision (JSON)"),
+        ),
+        (("TITANIC_MLOPS_TRIGGER", "what started the run, when --trigger is not given"),),
+        more_options=_trigger,
+    ),
+)
+
+
+def register(sub: Subparsers) -> None:
+    for stage in _STAGES:
+        p = command(sub, stage.name, stage.handler, stage.summary, stage.examples, stage.env)
+        for flag, default, help_text in stage.paths:
+            p.add_argument(flag, type=Path, default=default, help=help_text)
+        if stage.repo:
+            p.add_argument(
+                "--repo",
+                type=Path,
+                default=None,
+                help="the Feast repository (default: $TITANIC_MLOPS_FEATURE_REPO)",
+            )
+        if stage.more_options is not None:
+            stage.more_options(p)
+        if stage.params:
+            p.add_argument("--params", type=Path, default=_W.params, help="parameters")
