@@ -251,7 +251,9 @@ def links() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    sys.stdout.write("\nopen:\n")
+    kept = os.environ.get("KEEP") == "1"
+    stays = "the stack keeps running" if kept else "live while the stack runs: make demo KEEP=1"
+    sys.stdout.write(f"\nopen ({stays}):\n")
     for label, link in module.links().items():
         sys.stdout.write(f"  {label:<20} {link}\n")
 

@@ -135,6 +135,7 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",  # Evidently and DVC telemetry
     }
+    print(f"  {'workspace':<10} {workspace}")  # noqa: T201
     started: dict[str, int] = {}
     for name, (command, port) in services(state, workspace).items():
         if only and name not in only:

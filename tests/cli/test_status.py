@@ -50,3 +50,13 @@ def test_a_worker_pointer_to_a_server_that_is_gone_is_reported_not_raised(
     assert loop["running"] is False and loop["prefect_api_url"] == url
     assert "ConnectError" in loop["unavailable"]
     assert f"loop       unavailable at {url}: ConnectError" in status(capsys)
+
+
+def test_mlflow_download_bars_stay_out_of_a_command_s_output(
+    state: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", raising=False)
+    status(capsys)
+    assert os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] == "false"

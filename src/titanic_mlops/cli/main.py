@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not args.verbose:  # MLflow configures its own handler at import, from this variable
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        # MLflow's artifact download bars (one per model load) say nothing a user needs.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
