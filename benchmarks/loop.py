@@ -13,8 +13,13 @@ run the drift event started, found by the flow-run ids the history records) and 
   swap       the gate's decision -> `/ready` reports the new version (the API's alias poll)
 
 `judged->served` is the issue's target (< 60 s on a quiet machine): the monitor run's end to the
-new champion served. The workspace's policy must allow back-to-back retrainings
-(`monitor.cooldown_minutes: 0`) for more than one run. Prints a table; no assertion.
+new champion served. A champion retrained on concept-drifted feedback no longer sees that
+traffic as drift, so a run whose champion came from a drift retraining (after `make demo`, or the
+previous run) first rolls it back (`titanic-mlops rollback`, recorded in the history) and waits
+for the API to serve the older one. The workspace's policy must allow back-to-back retrainings
+(`monitor.cooldown_minutes: 0`) for more than one run, and time the one-stage loop
+(`experiment.mode: "off"`; with shadow a retraining waits for labelled traffic by design).
+Prints a table; no assertion.
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from typing import Any
 import httpx
 
 from titanic_mlops.adapters import api_client
+from titanic_mlops.config.params_yaml import load_params
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.domain import scenarios, traffic
-from titanic_mlops.domain.records import PromotionEvent, RetrainingEvent
-from titanic_mlops.services import ingest
+from titanic_mlops.domain.records import PromotionEvent, RetrainingEvent, RollbackEvent
+from titanic_mlops.services import ingest, promote
 from titanic_mlops.services.deployment import Deployment, opened_log, opened_monitoring
 from titanic_mlops.stores import history
 
@@ -76,7 +82,20 @@ def judged_past(last_id: int) -> bool:
     return bool(latest and latest.window_ids and latest.window_ids[1] >= last_id)
 
 
+def from_an_undrifted_champion(url: str, history_path: Path) -> None:
+    """Roll a drift-trained champion back (the last alias move was a drift promotion)."""
+    moves = [
+        e for e in history.read(history_path) if isinstance(e, RollbackEvent | PromotionEvent) and e.promoted
+    ]
+    if not moves or not isinstance(moves[-1], PromotionEvent) or moves[-1].trigger != "drift":
+        return
+    event = promote.rollback(Deployment().existing_registry(), history_path, reason="bench-loop: a fresh run")
+    print(f"bench-loop: champion {event.champion_before} -> {event.champion_after} (rollback)", flush=True)  # noqa: T201
+    wait_for("the rolled-back champion served", lambda: served(url) == event.champion_after, 300)
+
+
 def one_run(args: argparse.Namespace, snapshot: Any, index: int, history_path: Path) -> dict[str, float]:
+    from_an_undrifted_champion(args.url, history_path)
     seen = len(history.read(history_path))
     for offset in (0, 1):
         drawn = traffic.draw(snapshot, scenarios.get("concept"), args.rows, args.seed + 2 * index + offset)
@@ -119,6 +138,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait per retraining")
     parser.add_argument("--snapshot", type=Path, default=Path("data/external/titanic/train.csv"))
     args = parser.parse_args()
+    experiment = load_params(Path("params.yaml")).experiment
+    if experiment is not None and experiment.mode != "off":
+        raise SystemExit(
+            f"bench-loop: the workspace's params.yaml has experiment.mode {experiment.mode!r}, so a "
+            'retraining waits for the online test; set it to "off" there to time the one-stage loop'
+        )
     snapshot = ingest.read_raw_csv(args.snapshot, labelled=True)
     history_path = Settings().history_path
     rows = [one_run(args, snapshot, i, history_path) for i in range(args.runs)]

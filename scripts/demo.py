@@ -6,7 +6,9 @@ started afresh (what it held moves to <state>.previous), with a private DVC work
 data/ and dvc.lock stay untouched and, after the demo, `status`, `predict`, `make up`,
 `make down` and `monitor` all work on what it left. Pipeline -> API -> clean traffic (no action) ->
 concept-drifted traffic with labels -> the monitor retrains through `dvc repro` and the gate ->
-the API serves the new champion. Since the loop drives itself, the demo starts the same stack
+with `experiment.mode: shadow` (the default) the new version scores beside the champion while
+more labelled windows arrive, until the online test promotes it (or rejects it) -> the API
+serves the new champion. Since the loop drives itself, the demo starts the same stack
 as `make up` (the worker monitors every DEMO_MONITOR_INTERVAL seconds, default 10), sends the
 traffic and waits, printing each scheduled verdict as it lands; it never calls monitor or
 retrain. Prints a summary and the deep links, and stops the stack unless KEEP=1.
@@ -120,14 +122,14 @@ def main() -> int:
         os.environ.pop(key, None)
     from titanic_mlops.services.workspace import create_dvc_workspace
 
-    say(f"1/6 workspace {work} (a DVC copy of the pipeline; remote {state / 'demo-dvc-remote'})")
+    say(f"1/7 workspace {work} (a DVC copy of the pipeline; remote {state / 'demo-dvc-remote'})")
     create_dvc_workspace(work, ROOT, state / "demo-dvc-remote")
     StateLayout(state).workspace_pointer.write_text(f"{work}\n")  # what the CLI and make follow
     (state / "logs").mkdir(parents=True, exist_ok=True)
     pipeline_log = state / "logs" / "pipeline.log"
-    say(f"2/6 pipeline: dvc repro (ingest, validate, features, train, promote); log {pipeline_log}")
+    say(f"2/7 pipeline: dvc repro (ingest, validate, features, train, promote); log {pipeline_log}")
     run_logged("dvc repro", [str(BIN / "dvc"), "repro"], work, pipeline_log)
-    say(f"3/6 the stack: API, MLflow, Evidently, Prefect and the loop's worker; logs in {state / 'logs'}")
+    say(f"3/7 the stack: API, MLflow, Evidently, Prefect and the loop's worker; logs in {state / 'logs'}")
     ports = {name: os.environ.get(f"{name}_PORT", str(free_port())) for name in PORTS}
     os.environ.update({f"{name}_PORT": port for name, port in ports.items()})
     os.environ["TITANIC_MLOPS_MONITOR_INTERVAL_SECONDS"] = os.environ.get("DEMO_MONITOR_INTERVAL", "10")
@@ -220,11 +222,11 @@ def run_loop(state: Path, url: str) -> int:
     wait_until("API ready", lambda: served(url) not in ("None", ""), 300)
     before = served(url)
     say(f"  serving champion v{before}")
-    say("4/6 clean traffic (the training distribution): the scheduled monitor judges it, no retraining")
+    say("4/7 clean traffic (the training distribution): the scheduled monitor judges it, no retraining")
     mark = newest_id()
     traffic(url, "none", seed=1, rows=150)
     clean = verdict(state, mark)
-    say("5/6 concept drift with ground truth (the silver voyage): two windows; the loop retrains by itself")
+    say("5/7 concept drift with ground truth (the silver voyage): two windows; the loop retrains by itself")
     mark = newest_id()
     traffic(url, "concept", seed=2, rows=150)
     first = verdict(state, mark)
@@ -237,13 +239,64 @@ def run_loop(state: Path, url: str) -> int:
         f"  gate: promoted={event.promoted} version {event.new_version} "
         f"(event {event.origin.event_id if event.origin else '-'})"
     )
-    say("6/6 the API follows the champion alias")
+    say("6/7 the API follows the champion alias")
     wait_until("new champion served", lambda: served(url) == event.new_version, 120)
     after = served(url)
     summary(state, before, after, [clean, first, second])
     links()
     ok = clean["action"] == "none" and second["action"] == "retrain" and after == event.new_version
     return 0 if ok else 1
+
+
+def experimenting(state: Path) -> str | None:
+    from titanic_mlops.services import experiment
+
+    return experiment.testing(state)
+
+
+def experiment_view(state: Path) -> dict[str, Any]:
+    from titanic_mlops.services import experiment_cycle
+
+    return experiment_cycle.status(state) or {}
+
+
+def shadow(state: Path, url: str, challenger: str, champion: str) -> None:
+    """The online A/B test: labelled concept windows until the monitoring cycle's look decides."""
+    say(
+        f"6/7 shadow: v{challenger} scores every request beside v{champion}, which still answers; "
+        "labelled traffic until the online test decides"
+    )
+    wait_until("the challenger in shadow", lambda: shadow_version(url) == challenger, 120)
+    shown = experiment_view(state)
+    say(f"  planned: {shown.get('required_rows')} labelled rows (power analysis of params.yaml experiment:)")
+    for seed in range(10, 30):
+        mark, seen = newest_id(), shown.get("labelled_rows") or 0
+        traffic(url, "concept", seed=seed, rows=150)
+        verdict(state, mark)
+        shown = wait_until("the experiment's look", lambda seen=seen: looked(state, seen), 120)
+        say(
+            f"  experiment: {shown['labelled_rows']} of {shown['required_rows']} labelled rows, champion "
+            f"{_fmt(shown.get('champion_accuracy'))} vs challenger {_fmt(shown.get('challenger_accuracy'))}, "
+            f"p={_fmt(shown.get('p_value'))} -> {shown['decision']}"
+        )
+        if shown["decision"] != "continue":
+            say(f"  {shown['reason']}")
+            return
+    raise SystemExit("demo: the online experiment did not decide within 20 windows")
+
+
+def looked(state: Path, seen: int) -> dict[str, Any] | None:
+    """The experiment's view once a look past `seen` labelled rows (or a decision) landed."""
+    shown = experiment_view(state)
+    moved = (shown.get("labelled_rows") or 0) > seen or shown.get("decision") != "continue"
+    return shown if shown and moved else None
+
+
+def shadow_version(url: str) -> str | None:
+    import httpx
+
+    experiment = httpx.get(f"{url}/model", timeout=5).json().get("experiment") or {}
+    return (experiment.get("challenger") or {}).get("version")
 
 
 def links() -> None:
@@ -259,6 +312,7 @@ def links() -> None:
 
 
 def summary(state: Path, before: str, after: str, cycles: list[dict[str, Any]]) -> None:
+    from titanic_mlops.domain.experiment_records import ExperimentEvent
     from titanic_mlops.domain.records import PromotionEvent
     from titanic_mlops.stores import history
 
@@ -282,6 +336,14 @@ def summary(state: Path, before: str, after: str, cycles: list[dict[str, Any]]) 
             f"| {cycle['action']} |\n"
         )
     out.write(f"\nreason: {cycles[-1].get('reason')}\n")
+    online = next((e for e in reversed(events) if isinstance(e, ExperimentEvent)), None)
+    if online is not None:
+        out.write(
+            f"online test ({online.mode}): {online.labelled_rows} labelled rows, champion "
+            f"{_fmt(online.champion_accuracy)} vs challenger {_fmt(online.challenger_accuracy)}, "
+            f"difference {_fmt(online.difference)} [{_fmt(online.ci_low)}, {_fmt(online.ci_high)}], "
+            f"p={_fmt(online.p_value)} -> {online.decision}\n"
+        )
     out.write(f"reports: {state / 'reports'}  (Evidently workspace {state / 'evidently'})\n")
     out.write(f"history: {state / 'history.jsonl'}  (titanic-mlops status --json)\n")
     out.write(f"logs: {state / 'logs'}  (worker.log: the loop's flow runs)\n\nexplore:\n")

@@ -1,4 +1,4 @@
-"""The monitoring policy: window size, drift share, quality floor, hysteresis, cooldown."""
+"""The monitoring policy: window size, drift share, quality floor, hysteresis, cooldown, experiment."""
 
 from __future__ import annotations
 
@@ -56,3 +56,12 @@ def test_cooldown_holds_back_a_retraining(params: MonitorParams) -> None:
     late = decide(WindowStats(200, 0.9), state, params, now=10 * 60)
     assert early.action == "none" and "cooldown" in early.reason
     assert late.action == "retrain"
+
+
+def test_a_challenger_in_its_online_experiment_holds_back_a_retraining(params: MonitorParams) -> None:
+    state = PolicyState(consecutive=1)
+    held = decide(WindowStats(200, 0.9), state, params, now=0, testing="4")
+    assert held.action == "none" and held.drift_detected
+    assert "challenger v4 is in its online experiment" in held.reason
+    assert held.state.consecutive == 2 and held.state.last_retrain is None, "the alarm stays remembered"
+    assert decide(WindowStats(200, 0.9), held.state, params, now=1).action == "retrain"

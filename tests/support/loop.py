@@ -53,7 +53,7 @@ class Loop:
 
 
 @contextlib.contextmanager
-def running_loop(root: Path, stores: dict[str, str]) -> Iterator[Loop]:
+def running_loop(root: Path, stores: dict[str, str], experiment_mode: str = "off") -> Iterator[Loop]:
     """`dvc repro` in a fresh workspace (search narrowed to one GB model), then the API on a port."""
     work = create_dvc_workspace(root / "work", ROOT, root / "dvc-remote")
     params = yaml.safe_load((work / "params.yaml").read_text())
@@ -61,7 +61,7 @@ def running_loop(root: Path, stores: dict[str, str]) -> Iterator[Loop]:
     params["train"]["candidates"] = {
         "gradient_boosting": {"n_estimators": [100], "max_depth": [3], "learning_rate": [0.1]}
     }
-    params["experiment"]["mode"] = "off"  # the loop tests judge the single-stage gate
+    params["experiment"]["mode"] = experiment_mode  # "off": the loop tests judge the single-stage gate
     # ... without its fairness checks: a model retrained on the concept scenario's drifted world
     # is legitimately less even across classes, which tests/domain/test_fairness.py judges.
     params["promote"].pop("fairness", None)

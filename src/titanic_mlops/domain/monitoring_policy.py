@@ -5,7 +5,9 @@ Rules (params.yaml `monitor:`), in order:
 2. a window alarms when its drift share reaches `drift_share_threshold`, or when at least
    `min_labelled_rows` of it carry ground truth and the served accuracy is under `quality_floor`;
 3. `consecutive_windows` alarming windows in a row are needed (hysteresis against one noisy window);
-4. no retraining within `cooldown_minutes` of the previous one.
+4. no retraining within `cooldown_minutes` of the previous one;
+5. no retraining while a challenger is in its online experiment (params.yaml `experiment:`): it
+   is the answer to the drift already, and a new one would restart the test before it decides.
 """
 
 from __future__ import annotations
@@ -43,8 +45,13 @@ class Verdict:
     state: PolicyState
 
 
-def decide(stats: WindowStats, state: PolicyState, params: MonitorParams, now: float) -> Verdict:
-    """The action for one window and the state to remember (the cursor is the caller's job)."""
+def decide(
+    stats: WindowStats, state: PolicyState, params: MonitorParams, now: float, testing: str | None = None
+) -> Verdict:
+    """The action for one window and the state to remember (the cursor is the caller's job).
+
+    `testing` is the version of a challenger in a running online experiment, if any.
+    """
     if stats.rows < params.min_window_rows:
         return Verdict(
             "none",
@@ -83,4 +90,6 @@ def decide(stats: WindowStats, state: PolicyState, params: MonitorParams, now: f
         elapsed = (now - state.last_retrain) / 60.0
         if elapsed < params.cooldown_minutes:
             return verdict("none", f"{seen}: cooldown, last retraining {elapsed:.1f} min ago", after)
+    if testing is not None:
+        return verdict("none", f"{seen}: challenger v{testing} is in its online experiment", after)
     return verdict("retrain", seen, PolicyState(state.cursor, 0, now))

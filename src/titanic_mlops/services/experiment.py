@@ -62,6 +62,12 @@ def read_state(paths: ExperimentPaths) -> ExperimentState | None:
     return ExperimentState.model_validate_json(paths.state.read_text())
 
 
+def testing(state_root: Path) -> str | None:
+    """The challenger version a running experiment tests, or None (the policy's rule 5)."""
+    state = read_state(ExperimentPaths(state_root))
+    return state.challenger_version if state is not None and state.running else None
+
+
 def write_state(paths: ExperimentPaths, state: ExperimentState) -> ExperimentState:
     atomic.write_text(paths.state, state.model_dump_json(indent=2))
     return state

@@ -24,7 +24,7 @@ from titanic_mlops.domain.monitoring_policy import PolicyState, Verdict, WindowS
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.records import CycleResult, MonitoringEvent
 from titanic_mlops.domain.versions import CHAMPION
-from titanic_mlops.services import rai_monitor
+from titanic_mlops.services import experiment, rai_monitor
 from titanic_mlops.services.deployment import Deployment, opened_log, opened_monitoring
 from titanic_mlops.stores import history
 
@@ -163,7 +163,7 @@ def _judge(
     quality = monitoring_data.labelled_frame(labelled) if len(labelled) else None
     report = evidently_reports.analyse(ref, current, params, quality)
     stats = WindowStats(len(predictions), report.share, report.labelled_rows, report.accuracy)
-    verdict = monitoring_policy.decide(stats, before, params, now)
+    verdict = monitoring_policy.decide(stats, before, params, now, experiment.testing(deployment.state.root))
     paths = evidently_reports.report_paths(deployment.state.reports, _stamp(now), list(report.snapshots))
     result = CycleResult(
         time=now,
