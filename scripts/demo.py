@@ -239,7 +239,11 @@ def run_loop(state: Path, url: str) -> int:
         f"  gate: promoted={event.promoted} version {event.new_version} "
         f"(event {event.origin.event_id if event.origin else '-'})"
     )
-    say("6/7 the API follows the champion alias")
+    if not event.promoted and event.new_version and experimenting(state) == event.new_version:
+        shadow(state, url, str(event.new_version), before)
+    else:
+        say("6/7 no online experiment (experiment.mode off): the gate moved the champion alias")
+    say("7/7 the API follows the champion alias")
     wait_until("new champion served", lambda: served(url) == event.new_version, 120)
     after = served(url)
     summary(state, before, after, [clean, first, second])
