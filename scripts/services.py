@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from rich.console import Console
+
 BIN = Path(sys.executable).parent
 
 
@@ -154,14 +156,18 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
             )
         pid_file.write_text(f"{process.pid}\n")
         started[name] = port
-    deadline = time.time() + timeout
+    begun = time.time()
+    deadline = begun + timeout
     pending = dict(started)
-    while pending and time.time() < deadline:
-        for name, port in list(pending.items()):
-            if listening(port):
-                print(f"  {name:<10} http://127.0.0.1:{port}")  # noqa: T201
-                del pending[name]
-        time.sleep(0.5)
+    # A live line (rich, on stderr) says what is still starting and for how long; the record stays on stdout.
+    with Console(stderr=True).status("starting") as live:
+        while pending and time.time() < deadline:
+            for name, port in list(pending.items()):
+                if listening(port):
+                    print(f"  {name:<10} http://127.0.0.1:{port}", flush=True)  # noqa: T201
+                    del pending[name]
+            live.update(f"waiting for {', '.join(pending)}: {time.time() - begun:.0f} s (logs in {logs})")
+            time.sleep(0.5)
     for name, port in pending.items():
         print(f"  {name:<10} not answering on {port} yet; see {logs / (name + '.log')}")  # noqa: T201
     if not only or "worker" in only:
