@@ -20,6 +20,7 @@ from prefect.events import emit_event
 from prefect.schedules import Interval
 from prefect.types.entrypoint import EntrypointType
 
+from monitoring.flow import run_experiment
 from titanic_mlops.config.params_yaml import load_params
 from titanic_mlops.domain.records import CycleResult
 from titanic_mlops.services import monitor
@@ -96,6 +97,7 @@ def monitoring_cycle_flow(workspace: str, params_file: str = "params.yaml") -> d
     deployment = Deployment()
     cycle = monitor.run_recorded_cycle(deployment, root, params.monitor)
     result = cycle.result
+    run_experiment(deployment)  # the online A/B test's look of this cycle, as the one-shot monitor does
     flow_run_id = runtime.flow_run.id
     payload = cycle_payload(result, cycle.snapshot_ids, flow_run_id)
     resource = model_resource(deployment.model_name)
