@@ -114,7 +114,7 @@ def test_a_cycle_announces_itself_and_only_a_retrain_verdict_announces_drift(
     )
     monkeypatch.setattr(scheduled, "create_markdown_artifact", lambda key, markdown: artifacts.append(key))
     monkeypatch.setattr(scheduled, "get_run_logger", lambda: logging.getLogger("test"))
-    looks: list[Any] = []  # the online experiment's look: once per scheduled cycle, as in the one-shot monitor
+    looks: list[Any] = []  # the online experiment's look: once a cycle, as in the one-shot monitor
     monkeypatch.setattr(scheduled, "run_experiment", looks.append)
     payload = scheduled.monitoring_cycle_flow.fn(str(tmp_path))
     assert len(looks) == 1
