@@ -321,7 +321,8 @@ def summary(state: Path, before: str, after: str, cycles: list[dict[str, Any]]) 
     from titanic_mlops.stores import history
 
     events = history.read(state / "history.jsonl")
-    promotion = next((e for e in reversed(events) if isinstance(e, PromotionEvent)), None)
+    # The gate's decision (the one with metrics; an online test's promotion carries none).
+    promotion = next((e for e in reversed(events) if isinstance(e, PromotionEvent) and e.metrics), None)
     metrics = {} if promotion is None else promotion.model_dump(mode="json")["metrics"]
     out = sys.stdout
     out.write("\n== summary ==\n")
