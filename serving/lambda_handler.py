@@ -31,7 +31,11 @@ async def _wait_until_serving(app: Any, timeout: float) -> None:
 
 def _cold_start() -> Mangum:
     app = create_app()
-    loop = asyncio.get_event_loop()
+    # One loop for the container's life, made current: the lifespan's tasks live on it and Mangum
+    # asks for the current loop per event. `get_event_loop()` would fail once anything in the
+    # process ran `asyncio.run`, which leaves no current loop behind.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     lifespan = app.router.lifespan_context(app)
     loop.run_until_complete(lifespan.__aenter__())
     _open_lifespan.append(lifespan)
