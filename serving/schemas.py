@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from titanic_mlops.domain.schema import BOUNDS, EXAMPLE_PASSENGER, ID, MAX_TEXT
 
@@ -41,7 +42,7 @@ class Passenger(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [dict(EXAMPLE_PASSENGER)]},
+        json_schema_extra={"examples": [cast(JsonDict, dict(EXAMPLE_PASSENGER))]},
     )
 
     PassengerId: Id | None = None

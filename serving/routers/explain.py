@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving import deps, schemas
 from serving.http import FastJSON
-from titanic_mlops.services import explain, scoring
+from titanic_mlops.services import explain
 
 router = APIRouter()
 
@@ -33,12 +33,7 @@ def _cache(request: Request) -> explain.ExplainerCache:
 )
 async def explain_passengers(body: schemas.PredictRequest, request: Request) -> Response:
     """Why: base value plus one contribution per model input gives the output (logit or probability)."""
-    runtime, ready = deps.ready(request)
-    limit = runtime.deployment.settings.max_batch_size
-    if len(body.instances) > limit:
-        raise HTTPException(413, f"instances: {len(body.instances)} passengers exceed the limit of {limit}")
-    records = [p.model_dump() for p in body.instances]
-    scored = scoring.score_records(records, ready.model.model, ready.online.tickets)
+    *_, scored = deps.scored_batch(request, body.instances)
     try:
         explainer = await run_in_threadpool(_cache(request).get, scored.model)
     except explain.NoExplainer as exc:

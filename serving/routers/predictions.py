@@ -73,12 +73,7 @@ async def log(
 @router.post("/predict", response_model=schemas.PredictResponse, responses=deps.ERRORS)
 async def predict(body: schemas.PredictRequest, request: Request) -> Response:
     """Score passengers given in Kaggle columns; population features come from the store."""
-    runtime, ready = deps.ready(request)
-    limit = runtime.deployment.settings.max_batch_size
-    if len(body.instances) > limit:
-        raise HTTPException(413, f"instances: {len(body.instances)} passengers exceed the limit of {limit}")
-    records = [p.model_dump() for p in body.instances]
-    scored = scoring.score_records(records, ready.model.model, ready.online.tickets)
+    runtime, ready, records, scored = deps.scored_batch(request, body.instances)
     runtime.metrics.missing_inputs(scored)
     flags = ready.model.anomalies(scored.inputs)
     runtime.metrics.anomalies(scored, flags)
