@@ -73,6 +73,17 @@ class Metrics:
         self.missing = Counter(
             "titanic_missing_features", "Model inputs that arrived empty", ["feature"], registry=r
         )
+        self.defaulted = Counter(
+            "titanic_defaulted_features",
+            "Predictions whose stored feature was not found, so a default was used",
+            ["feature"],
+            registry=r,
+        )
+        self.online_store = Gauge(
+            "titanic_online_store_ok",
+            "1 while the online store answers for the golden passengers' tickets, 0 when it is lost",
+            registry=r,
+        )
         self.reloads = Counter("titanic_model_reloads", "Alias checks by outcome", ["result"], registry=r)
         for result in ("swapped", "unchanged", "refused", "error"):
             self.reloads.labels(result=result)
@@ -99,6 +110,14 @@ class Metrics:
     def missing_inputs(self, scored: Scoring) -> None:
         for name, count in features.missing_counts(scored.inputs).items():
             labelled(self._children, self.missing, feature=name).inc(count)
+        if scored.defaulted_group_sizes:
+            labelled(self._children, self.defaulted, feature="ticket_group_size").inc(
+                scored.defaulted_group_sizes
+            )
+
+    def online_store_checked(self, verdict: str) -> None:
+        """The poll's verdict on the online store ("ok" or why not) as a 1/0 gauge."""
+        self.online_store.set(1 if verdict == "ok" else 0)
 
     def anomalies(self, scored: Scoring, flags: Flags | None) -> None:
         """Count the flagged passengers of one scoring (none counted without a detector)."""

@@ -100,6 +100,7 @@ class Runtime:
                 except Exception:
                     logger.exception("challenger poll failed; the champion serves on")
             self.online_store = await asyncio.to_thread(self.check_online)
+            self.metrics.online_store_checked(self.online_store)
             await asyncio.sleep(interval)
 
     def check_online(self) -> str:

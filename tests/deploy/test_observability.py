@@ -149,6 +149,7 @@ def test_alert_expressions_use_only_documented_metrics(
         ("TitanicModelStale", ["time()", "titanic_model_loaded_timestamp_seconds"]),
         ("TitanicApiDown", ["up{", "== 0"]),
         ("TitanicRegistryUnreachable", ['titanic_model_reloads_total{result="error"}', "and"]),
+        ("TitanicOnlineStoreLost", ["titanic_online_store_ok", "== 0"]),
         ("TitanicAnomalySurge", ["titanic_anomalous_predictions_total", "titanic_predictions_total", "/"]),
         ("TitanicMemoryGrowth", ["process_resident_memory_bytes", "deriv("]),
         ("TitanicCpuSaturated", ["rate(process_cpu_seconds_total"]),

@@ -133,13 +133,31 @@ def test_health_and_ready(client: TestClient) -> None:
         assert time.monotonic() < deadline, "the online store was never checked"
         time.sleep(0.05)  # polling a condition, with a deadline
     assert client.get("/ready").json() == {"status": "ready", "model_version": "1", "online_store": "ok"}
+    assert re.search(r"^titanic_online_store_ok 1\.0$", client.get("/metrics").text, re.MULTILINE)
+
+
+def test_a_ticket_the_store_does_not_know_is_counted_as_a_defaulted_feature(client: TestClient) -> None:
+    def defaulted() -> float:
+        found = re.search(
+            r'^titanic_defaulted_features_total\{feature="ticket_group_size"\} (\S+)$',
+            client.get("/metrics").text,
+            re.MULTILINE,
+        )
+        return float(found.group(1)) if found else 0.0
+
+    before = defaulted()
+    assert client.post("/predict", json={"instances": [PASSENGER]}).status_code == 200
+    assert defaulted() == before  # a stored ticket: its group size came from the store
+    unknown = {**PASSENGER, "Ticket": "NOT-A-TICKET 000"}
+    assert client.post("/predict", json={"instances": [unknown, unknown]}).status_code == 200
+    assert defaulted() == before + 2
 
 
 def test_metrics_export_every_name_the_architecture_lists(
     client: TestClient, serving_state: ServingState
 ) -> None:
     names = architecture_metric_names()
-    assert len(names) == 19, names
+    assert len(names) == 21, names
     client.post("/predict", json={"instances": [{**PASSENGER, "Age": None}]})
     text = client.get("/metrics").text
     for name in names:

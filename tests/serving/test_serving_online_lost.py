@@ -1,7 +1,9 @@
-"""An emptied online store is visible: `/ready` says "degraded" and why, while predictions go on."""
+"""An emptied online store is visible: `/ready` says "degraded" and why, `/metrics` counts the
+defaulted group sizes, and predictions go on."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import time
@@ -35,6 +37,19 @@ def test_an_emptied_online_store_makes_ready_say_degraded(trained_workspace: Any
         assert ready.json()["status"] == "degraded"
         assert "empty or unavailable" in ready.json()["online_store"]
         assert client.post("/predict", json={"instances": [PASSENGER]}).status_code == 200
+        metrics = client.get("/metrics").text
+        assert re.search(r"^titanic_online_store_ok 0\.0$", metrics, re.MULTILINE)
+        # Its group size defaulted to 1, and was counted. At least once, not exactly: once feast is
+        # imported before prometheus_client (as in this test process, not in the API's), values
+        # are kept per process, so another app's earlier counts can show here too.
+        assert _defaulted(metrics) >= 1
+
+
+def _defaulted(metrics: str) -> float:
+    found = re.search(
+        r'^titanic_defaulted_features_total\{feature="ticket_group_size"\} (\S+)$', metrics, re.MULTILINE
+    )
+    return float(found.group(1)) if found else 0.0
 
 
 def _settings(state: ServingState, tmp_path: Path) -> Any:

@@ -64,6 +64,9 @@ class Scoring:
     passenger_ids: list[int | None]
     inputs: features.Columns
     probability: np.ndarray
+    # passengers whose ticket group size the store did not give, so it took the default (1):
+    # a ticket nobody else holds, or a store that is empty or down (serving counts them)
+    defaulted_group_sizes: int = 0
 
     @property
     def survived(self) -> np.ndarray:
@@ -86,8 +89,10 @@ def score_columns(
     raw: features.RawColumns, passenger_ids: list[int | None], model: LoadedModel, sizes: TicketLookup
 ) -> Scoring:
     """Raw columns -> model inputs (row features + stored group sizes) -> P(survived)."""
-    inputs = features.model_inputs(raw, group_sizes(raw["Ticket"], sizes))
-    return Scoring(model.ref, passenger_ids, inputs, model.probabilities(inputs))
+    stored = group_sizes(raw["Ticket"], sizes)
+    inputs = features.model_inputs(raw, stored)
+    defaulted = int(np.count_nonzero(np.isnan(stored)))
+    return Scoring(model.ref, passenger_ids, inputs, model.probabilities(inputs), defaulted)
 
 
 def group_sizes(tickets: Sequence[Any] | np.ndarray, sizes: TicketLookup) -> np.ndarray:
