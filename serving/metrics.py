@@ -73,17 +73,10 @@ class Metrics:
         self.missing = Counter(
             "titanic_missing_features", "Model inputs that arrived empty", ["feature"], registry=r
         )
-        self.defaulted = Counter(
-            "titanic_defaulted_features",
-            "Predictions whose stored feature was not found, so a default was used",
-            ["feature"],
-            registry=r,
-        )
-        self.online_store = Gauge(
-            "titanic_online_store_ok",
-            "1 while the online store answers for the golden passengers' tickets, 0 when it is lost",
-            registry=r,
-        )
+        defaulted = "Predictions whose stored feature was not found, so a default was used"
+        self.defaulted = Counter("titanic_defaulted_features", defaulted, ["feature"], registry=r)
+        store_ok = "1 while the online store knows the golden passengers' tickets, 0 once it is lost"
+        self.online_store = Gauge("titanic_online_store_ok", store_ok, registry=r)
         self.reloads = Counter("titanic_model_reloads", "Alias checks by outcome", ["result"], registry=r)
         for result in ("swapped", "unchanged", "refused", "error"):
             self.reloads.labels(result=result)
