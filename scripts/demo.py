@@ -124,7 +124,8 @@ def main() -> int:
 
     say(f"1/7 workspace {work} (a DVC copy of the pipeline; remote {state / 'demo-dvc-remote'})")
     create_dvc_workspace(work, ROOT, state / "demo-dvc-remote")
-    StateLayout(state).workspace_pointer.write_text(f"{work}\n")  # what the CLI and make follow
+    # What the CLI and make follow; relative, so a copy of the state follows its own workspace.
+    StateLayout(state).workspace_pointer.write_text(f"{work.relative_to(state)}\n")
     (state / "logs").mkdir(parents=True, exist_ok=True)
     pipeline_log = state / "logs" / "pipeline.log"
     say(f"2/7 pipeline: dvc repro (ingest, validate, features, train, promote); log {pipeline_log}")

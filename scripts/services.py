@@ -265,7 +265,9 @@ def main() -> int:
     if args.action == "down":
         return down(state)
     from titanic_mlops.config.layout import StateLayout, chosen_workspace
+    from titanic_mlops.services import relocation
 
+    relocation.settle(StateLayout(state))  # the MLflow UI opens the database without the project's code
     workspace = chosen_workspace(args.workspace, StateLayout(state)).resolve()
     return up(state, workspace, args.timeout, [n for n in args.only.split(",") if n])
 

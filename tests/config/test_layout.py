@@ -37,3 +37,10 @@ def test_a_pointer_to_a_workspace_that_is_gone_is_not_followed(tmp_path: Path) -
     state.root.mkdir()
     state.workspace_pointer.write_text(f"{tmp_path / 'deleted'}\n")
     assert chosen_workspace(None, state, tmp_path) == tmp_path
+
+
+def test_a_relative_pointer_names_a_workspace_inside_the_state_wherever_the_state_is(tmp_path: Path) -> None:
+    state = StateLayout(tmp_path / "state")
+    demo = workspace(state.root / "demo-workspace", outputs=True)
+    state.workspace_pointer.write_text("demo-workspace\n")
+    assert chosen_workspace(None, state, tmp_path) == demo

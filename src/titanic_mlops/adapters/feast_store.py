@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
+from titanic_mlops import atomic
 from titanic_mlops.domain import features
 from titanic_mlops.domain.errors import OnlineStoreUnavailable, TitanicMlopsError, UnknownPassenger
 
@@ -73,6 +74,33 @@ def apply_and_materialize(store: FeatureStore, event_time: datetime) -> None:
         end_date=event_time + timedelta(days=1),
         feature_views=[PASSENGER_VIEW, TICKET_VIEW],
     )
+
+
+def rebase_registry(registry: Path, old: Path, new: Path) -> int:
+    """Point the file registry's online-store tables under `old` at the same files under `new`.
+
+    Feast records each SQLite table's absolute database path in the registry's infra, and
+    `feast apply` drops the tables it no longer plans in whatever file that record names: run in a
+    copied state, it would empty the original's online store. Edited as the protobuf itself,
+    because loading the infra through Feast opens every recorded file. Returns the tables moved.
+    """
+    from feast.protos.feast.core.Registry_pb2 import Registry as RegistryProto
+
+    if not registry.exists():
+        return 0
+    proto = RegistryProto()
+    proto.ParseFromString(registry.read_bytes())
+    moved = 0
+    for item in proto.infra.infra_objects:
+        if not item.HasField("sqlite_table"):
+            continue  # another online store's infra names no file
+        recorded = Path(item.sqlite_table.path)
+        if recorded.is_relative_to(old):
+            item.sqlite_table.path = str(new / recorded.relative_to(old))
+            moved += 1
+    if moved:
+        atomic.write_with(registry, lambda staged: staged.write_bytes(proto.SerializeToString()))
+    return moved
 
 
 def historical_features(store: FeatureStore, entities: pd.DataFrame) -> pd.DataFrame:

@@ -201,6 +201,20 @@ class StateLayout:
     def feast(self) -> Path:
         return self.root / "feast"
 
+    @property
+    def feast_registry(self) -> Path:
+        """Feast's file registry (feature_store.yaml names the same file; a test checks)."""
+        return self.feast / "registry.db"
+
+    @property
+    def feast_online_store(self) -> Path:
+        return self.feast / "online_store.db"
+
+    @property
+    def home(self) -> Path:
+        """The root the stores last recorded their absolute locations under (`services.relocation`)."""
+        return self.root / "home"
+
 
 def chosen_workspace(explicit: Path | None, state: StateLayout, here: Path | None = None) -> Path:
     """The DVC workspace a command works in: `--workspace` when given; else `here` (the current
@@ -212,5 +226,6 @@ def chosen_workspace(explicit: Path | None, state: StateLayout, here: Path | Non
     here = Path() if here is None else here
     if WorkspaceLayout(here).validated.exists() or not state.workspace_pointer.exists():
         return here
-    built_in = Path(state.workspace_pointer.read_text().strip())
+    # Relative to the state when the workspace lives inside it (the demo's), so a copy follows its own.
+    built_in = state.root / state.workspace_pointer.read_text().strip()
     return built_in if WorkspaceLayout(built_in).dvc_yaml.exists() else here

@@ -20,6 +20,7 @@ from titanic_mlops.config import profiles
 from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.domain.errors import ModelNotFound
+from titanic_mlops.services import relocation
 from titanic_mlops.services.ticket_sizes import TicketSizes
 from titanic_mlops.stores import factory, urls
 from titanic_mlops.stores.interfaces import MonitoringStore, PredictionLog
@@ -44,6 +45,7 @@ class Deployment:
     def registry(self, probe_timeout: float | None = None) -> Registry:
         """The tracking store; `probe_timeout` for a poller that must not wait out retries."""
         s = self.settings
+        relocation.settle(self.state)  # a copied state's records name the original until rebased
         return Registry(s.resolved_tracking_uri, s.resolved_artifact_root, s.model_name, probe_timeout)
 
     def missing_tracking_store(self) -> Path | None:
@@ -82,6 +84,7 @@ class Deployment:
         """The Feast store of `repo` (default: the settings' feature repo) for this profile."""
         s = self.settings
         config = s.resolved_feast_config
+        relocation.settle(self.state)
         return feast_store.open_store(repo or s.feature_repo, s.state, config, self.feast_variables())
 
     def ticket_sizes(self, store: Any) -> TicketSizes:
