@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,3 +88,72 @@ def test_labelled_rows_give_live_accuracy_and_a_classification_report(reference:
     expected = (labelled["label"] == labelled["prediction"]).mean()
     assert result.accuracy == pytest.approx(expected) and result.labelled_rows == 120
     assert set(result.snapshots) == {"drift", "classification"}
+
+
+def arm_pairs(n: int, champion_right: float, challenger_right: float, seed: int) -> pd.DataFrame:
+    """Labelled passengers as both arms scored them, each arm right on its share of them."""
+    rng = np.random.default_rng(seed)
+    label = rng.integers(0, 2, n)
+    frame = pd.DataFrame({"prediction_id": np.arange(1, n + 1), "label": label})
+    for arm, share in (("champion", champion_right), ("challenger", challenger_right)):
+        prediction = np.where(rng.random(n) < share, label, 1 - label)
+        frame[f"{arm}_prediction"] = prediction
+        frame[f"{arm}_probability"] = np.where(prediction == 1, 0.75, 0.25) + rng.uniform(-0.2, 0.2, n)
+    return frame
+
+
+def arm_metric(snapshot: Any, metric: str) -> dict[str, float]:
+    """classification_name -> value of one metric in a snapshot."""
+    return {
+        m["config"]["classification_name"]: float(m["value"])
+        for m in snapshot.dict()["metrics"]
+        if m["config"]["type"].endswith(f":{metric}")
+    }
+
+
+def test_the_arms_report_gives_each_arm_its_own_quality_on_the_same_passengers(tmp_path: Path) -> None:
+    pairs = arm_pairs(300, champion_right=0.8, challenger_right=0.6, seed=5)
+    snapshot = drift.compare_arms(pairs)
+    expected = {
+        a: float((pairs[f"{a}_prediction"] == pairs["label"]).mean()) for a in ("champion", "challenger")
+    }
+    assert expected["champion"] - expected["challenger"] > 0.1
+    assert arm_metric(snapshot, "Accuracy") == pytest.approx(expected)
+    labels = {"challenger_version": "4", "decision": "reject"}
+    ids = drift.save_arms(
+        snapshot, tmp_path / "evidently", "titanic-survival-experiment", tmp_path / "r", "t1", labels
+    )
+    html = Path(drift.report_paths(tmp_path / "r", "t1", [drift.ARMS_REPORT])[drift.ARMS_REPORT])
+    assert html.stat().st_size > 10_000 and not list(html.parent.glob(".*.tmp"))
+    (stored,) = (tmp_path / "evidently").glob(f"*/snapshots/{ids[drift.ARMS_REPORT]}.json")
+    assert {"challenger_version=4", "decision=reject"} <= set(json.loads(stored.read_text())["tags"])
+    from evidently.ui.workspace import Workspace
+
+    (project,) = Workspace(str(tmp_path / "evidently")).search_project("titanic-survival-experiment")
+    plotted = [v for p in project.dashboard.model().panels[1:] for v in p.values]
+    assert [(v.legend, v.metric_labels) for v in plotted] == [
+        (a, {"classification_name": a}) for a in ("champion", "challenger")
+    ] * 2
+    drawn = dashboard_points(tmp_path / "evidently", project.id, plotted[:2])
+    assert drawn == [[pytest.approx(expected[a])] for a in ("champion", "challenger")], "one series per arm"
+
+
+def dashboard_points(workspace: Path, project_id: Any, values: list[Any]) -> list[list[float]]:
+    """What the UI's line panel draws for `values`: one series each (Evidently's local data storage)."""
+    import asyncio
+
+    from evidently.ui.service.base import SeriesFilter
+    from evidently.ui.service.storage.local.base import InMemoryDataStorage
+
+    filters = [
+        SeriesFilter(tags=[], metadata={}, metric=v.metric, metric_labels=v.metric_labels) for v in values
+    ]
+    found = asyncio.run(InMemoryDataStorage(str(workspace)).get_data_series(project_id, filters, None, None))
+    by_arm = {s.params["classification_name"]: list(s.values) for s in found.series}
+    return [by_arm[v.metric_labels["classification_name"]] for v in values]
+
+
+def test_the_arms_report_needs_both_classes_among_the_pairs() -> None:
+    pairs = arm_pairs(50, 0.8, 0.8, seed=6).assign(label=1)
+    assert drift.compare_arms(pairs) is None
+    assert drift.compare_arms(pairs.iloc[:0]) is None

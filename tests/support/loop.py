@@ -53,8 +53,12 @@ class Loop:
 
 
 @contextlib.contextmanager
-def running_loop(root: Path, stores: dict[str, str], experiment_mode: str = "off") -> Iterator[Loop]:
-    """`dvc repro` in a fresh workspace (search narrowed to one GB model), then the API on a port."""
+def running_loop(
+    root: Path, stores: dict[str, str], experiment_mode: str = "off", **experiment: Any
+) -> Iterator[Loop]:
+    """`dvc repro` in a fresh workspace (search narrowed to one GB model), then the API on a port.
+
+    `experiment` overrides keys of params.yaml's `experiment:` (a lower `max_labelled_rows`, say)."""
     work = create_dvc_workspace(root / "work", ROOT, root / "dvc-remote")
     params = yaml.safe_load((work / "params.yaml").read_text())
     params["train"]["cv_folds"] = 3
@@ -62,6 +66,7 @@ def running_loop(root: Path, stores: dict[str, str], experiment_mode: str = "off
         "gradient_boosting": {"n_estimators": [100], "max_depth": [3], "learning_rate": [0.1]}
     }
     params["experiment"]["mode"] = experiment_mode  # "off": the loop tests judge the single-stage gate
+    params["experiment"].update(experiment)
     # ... without its fairness checks: a model retrained on the concept scenario's drifted world
     # is legitimately less even across classes, which tests/domain/test_fairness.py judges.
     params["promote"].pop("fairness", None)
@@ -137,6 +142,21 @@ def served_version(url: str) -> str:
     return str(httpx.get(f"{url}/ready", timeout=5).json()["model_version"])
 
 
+def shadowed(url: str) -> str | None:
+    """The challenger version the API scores in shadow, or None."""
+    experiment = httpx.get(f"{url}/model", timeout=10).json().get("experiment") or {}
+    return (experiment.get("challenger") or {}).get("version") if experiment.get("mode") == "shadow" else None
+
+
+def experiment_status() -> dict[str, Any]:
+    """`status --json`'s `experiment` (in-process, in the loop's environment)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["status", "--json"]) == 0
+    shown: dict[str, Any] = json.loads(out.getvalue())["experiment"]
+    return shown
+
+
 def steady_body(loop: Loop) -> dict[str, Any]:
     snapshot = ingest.read_raw_csv(loop.work / "data/external/titanic/train.csv", labelled=True)
     return {"instances": traffic.records(traffic.draw(snapshot, scenarios.get("none"), 5, seed=99))}
@@ -144,9 +164,14 @@ def steady_body(loop: Loop) -> dict[str, Any]:
 
 @dataclass
 class Load:
-    """Steady /predict traffic in a thread: every answer's version, every failure."""
+    """Steady /predict traffic in a thread: every answer's version, every failure.
+
+    An answer fails when it is not a 200 or does not name the version that answered (the body's
+    `model_version` and, while an experiment runs, each prediction's). `pause` paces the client
+    (it waits on the stop event, so stopping is immediate)."""
 
     url: str
+    pause: float = 0.05
     versions: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -157,12 +182,20 @@ class Load:
                 try:
                     response = client.post("/predict", json=body)
                     if response.status_code == 200:
-                        self.versions.append(str(response.json()["model_version"]))
+                        self._answered(response.json())
                     else:
                         self.failures.append(f"{response.status_code}: {response.text[:200]}")
                 except httpx.HTTPError as exc:
                     self.failures.append(repr(exc))
-                time.sleep(0.05)
+                self.stop.wait(self.pause)
+
+    def _answered(self, answer: dict[str, Any]) -> None:
+        version = answer.get("model_version")
+        named = [p.get("model_version", version) for p in answer.get("predictions", [])]
+        if not version or not all(named):
+            self.failures.append(f"an answer without its model version: {str(answer)[:200]}")
+            return
+        self.versions.append(str(version))
 
     @contextlib.contextmanager
     def running(self, body: dict[str, Any]) -> Iterator[Load]:

@@ -3,13 +3,15 @@
 One cycle gives two reports: data drift per model input plus prediction drift plus data quality
 (current window vs the training reference), and classification quality on the rows whose ground
 truth has arrived. Both become snapshots in a local Evidently workspace (one project per model,
-what `evidently ui` shows) and standalone HTML files.
+what `evidently ui` shows) and standalone HTML files. The online experiment's looks add a third,
+both arms on the same passengers, in a project of its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from titanic_mlops.domain import features
+from titanic_mlops.domain import experiment_counts, features
 from titanic_mlops.domain.monitoring_data import LABEL, PREDICTION, PROBABILITY
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.schema import THRESHOLD
@@ -145,18 +147,32 @@ def save(
     the workspace that does not parse is moved to `<workspace>/quarantine/` with a warning, so
     the UI keeps listing the rest; a failure here is logged, never raised (monitoring goes on).
     """
+    return _store(result.snapshots, workspace, project, html_dir, stamp, labels or {},
+                  lambda ws: _create_project(ws, project, params))  # fmt: skip
+
+
+def _store(
+    snapshots: dict[str, Any],
+    workspace: Path,
+    project: str,
+    html_dir: Path,
+    stamp: str,
+    labels: dict[str, str],
+    create: Callable[[Any], Any],
+) -> dict[str, str]:
+    """`save`'s steps for any snapshots: HTML renamed into place, then the workspace project."""
     html_dir.mkdir(parents=True, exist_ok=True)
     ids: dict[str, str] = {}
     try:
         ws = _workspace(workspace)
         found = list(ws.search_project(project))
-        target = found[0] if found else _create_project(ws, project, params)
+        target = found[0] if found else create(ws)
     except Exception as exc:
         logger.warning("Evidently workspace %s unusable, snapshots not added: %s", workspace, exc)
         target = None
-    paths = report_paths(html_dir, stamp, list(result.snapshots))
-    for name, snapshot in result.snapshots.items():
-        _label(snapshot, name, labels or {})
+    paths = report_paths(html_dir, stamp, list(snapshots))
+    for name, snapshot in snapshots.items():
+        _label(snapshot, name, labels)
         _write_html(snapshot, Path(paths[name]))
         if target is not None:
             try:
@@ -274,6 +290,74 @@ def _classification(labelled: pd.DataFrame, reference: pd.DataFrame) -> Any:
     return Report([ClassificationPreset()]).run(
         Dataset.from_pandas(current.reset_index(drop=True), data_definition=definition), ref
     )
+
+
+ARMS_REPORT = "arms"
+
+
+def compare_arms(pairs: pd.DataFrame) -> Any | None:
+    """Champion and challenger quality on the same labelled passengers (`experiment_counts.shadow_pairs`).
+
+    One dataset with two named classifications, not reference vs current: both arms' metrics come
+    from the same rows, the HTML shows them one after the other, and a dashboard series tells them
+    apart by `classification_name`. None without both classes (no ROC AUC, no confusion matrix).
+    """
+    from evidently import BinaryClassification, DataDefinition, Dataset, Report
+    from evidently.presets import ClassificationPreset, DataSummaryPreset
+
+    if len(pairs) < 2 or pairs[experiment_counts.LABEL].nunique() < 2:
+        return None
+    columns = {arm: experiment_counts.arm_columns(arm) for arm in experiment_counts.ARMS}
+    probabilities = [probability for _, probability in columns.values()]
+    definition = DataDefinition(
+        numerical_columns=probabilities,
+        classification=[
+            BinaryClassification(
+                name=arm,
+                target=experiment_counts.LABEL,
+                prediction_labels=label,
+                prediction_probas=probability,
+            )
+            for arm, (label, probability) in columns.items()
+        ],
+    )
+    keep = [experiment_counts.LABEL, *(c for pair in columns.values() for c in pair)]
+    # The served threshold: Evidently derives the labels from the probabilities (`>=`, as serving).
+    metrics: list[Any] = [
+        ClassificationPreset(probas_threshold=THRESHOLD, classification_name=arm) for arm in columns
+    ]
+    metrics.append(DataSummaryPreset(columns=probabilities))
+    frame = Dataset.from_pandas(pairs[keep].reset_index(drop=True), data_definition=definition)
+    return Report(metrics).run(frame, None)
+
+
+def save_arms(
+    snapshot: Any, workspace: Path, project: str, html_dir: Path, stamp: str, labels: dict[str, str]
+) -> dict[str, str]:
+    """`compare_arms`'s snapshot into its own project (created with the arms' dashboard) and HTML."""
+    return _store({ARMS_REPORT: snapshot}, workspace, project, html_dir, stamp, labels,
+                  lambda ws: _create_arms_project(ws, project))  # fmt: skip
+
+
+def _create_arms_project(ws: Any, name: str) -> Any:
+    """The experiment's project: accuracy and ROC AUC of both arms, one point per look."""
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import line_plot_panel, text_panel
+
+    target = ws.create_project(name, description="online experiment: champion and challenger in shadow")
+    text = (
+        "Each point is one monitoring cycle's look at the running experiment: both arms scored on the "
+        "same labelled passengers since it started (shadow mode). Tags name the challenger version "
+        "and the look's decision; status --json has the test's statistics."
+    )
+    target.dashboard.add_panel(text_panel("Champion vs challenger", text), tab="Experiment")
+    for metric, title in (("Accuracy", "Accuracy by arm"), ("RocAuc", "ROC AUC by arm")):
+        series = [
+            PanelMetric(legend=arm, metric=metric, metric_labels={"classification_name": arm})
+            for arm in experiment_counts.ARMS
+        ]
+        target.dashboard.add_panel(line_plot_panel(title, series, size="half"), tab="Experiment")
+    return target
 
 
 def _value_drift_scores(payload: dict[str, Any]) -> dict[str, float]:

@@ -6,12 +6,37 @@ import pandas as pd
 
 from titanic_mlops.domain.experiment import ArmCounts, PairedCounts
 
+ARMS = ("champion", "challenger")
+LABEL = "label"
 
-def paired_counts(labelled: pd.DataFrame, shadow: pd.DataFrame) -> PairedCounts:
-    """Champion rows joined to the challenger's shadow scores of the same predictions."""
+
+def arm_columns(arm: str) -> tuple[str, str]:
+    """The pairs frame's (prediction, probability) columns of one arm."""
+    return f"{arm}_prediction", f"{arm}_probability"
+
+
+def shadow_pairs(labelled: pd.DataFrame, shadow: pd.DataFrame) -> pd.DataFrame:
+    """Champion rows joined to the challenger's shadow scores of the same predictions: one row per
+    labelled passenger with `label` and each arm's columns (`arm_columns`), what the paired test
+    counts and the arms report shows."""
     joined = labelled.merge(shadow, left_on="id", right_on="prediction_id", suffixes=("", "_shadow"))
-    champion = joined["survived"].astype(int) == joined["label"].astype(int)
-    challenger = joined["survived_shadow"].astype(int) == joined["label"].astype(int)
+    champion, challenger = arm_columns("champion"), arm_columns("challenger")
+    return pd.DataFrame(
+        {
+            "prediction_id": joined["id"].astype(int),
+            LABEL: joined["label"].astype(int),
+            champion[0]: joined["survived"].astype(int),
+            champion[1]: joined["probability"].astype(float),
+            challenger[0]: joined["survived_shadow"].astype(int),
+            challenger[1]: joined["probability_shadow"].astype(float),
+        }
+    )
+
+
+def paired_counts(pairs: pd.DataFrame) -> PairedCounts:
+    """The 2x2 of correctness over `shadow_pairs`."""
+    champion = pairs[arm_columns("champion")[0]] == pairs[LABEL]
+    challenger = pairs[arm_columns("challenger")[0]] == pairs[LABEL]
     return PairedCounts(
         both_right=int((champion & challenger).sum()),
         champion_only=int((champion & ~challenger).sum()),

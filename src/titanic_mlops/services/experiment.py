@@ -133,24 +133,28 @@ def _since(log: PredictionLog, started: float) -> pd.DataFrame:
     return labelled[labelled["ts"] >= started] if len(labelled) else labelled
 
 
+def shadow_pairs(state: ExperimentState, log: PredictionLog, shadow: ShadowLog) -> pd.DataFrame:
+    """The champion's labelled passengers since the start, each with the challenger's shadow score."""
+    labelled = _since(log, state.started_at)
+    mine = (
+        labelled[labelled["model_version"].astype(str) == state.champion_version]
+        if len(labelled)
+        else labelled
+    )
+    return experiment_counts.shadow_pairs(mine, shadow.for_version(state.challenger_version))
+
+
 def look(
     state: ExperimentState, log: PredictionLog, shadow: ShadowLog, paths: ExperimentPaths
 ) -> ExperimentDecision:
     """The decision on the labelled rows so far (no side effects)."""
     params = state.params
     breach = _guardrail(paths, state.challenger_version)
-    labelled = _since(log, state.started_at)
     if state.mode == "shadow":
-        mine = (
-            labelled[labelled["model_version"].astype(str) == state.champion_version]
-            if len(labelled)
-            else labelled
-        )
-        counts: PairedCounts | ArmCounts = experiment_counts.paired_counts(
-            mine, shadow.for_version(state.challenger_version)
-        )
+        counts: PairedCounts | ArmCounts = experiment_counts.paired_counts(shadow_pairs(state, log, shadow))
         decision = experiment.decide_shadow(counts, state.required_rows, params)  # type: ignore[arg-type]
     else:
+        labelled = _since(log, state.started_at)
         counts = (
             experiment_counts.arm_counts(labelled, state.champion_version, state.challenger_version)
             if len(labelled)

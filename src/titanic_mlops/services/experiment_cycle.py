@@ -1,8 +1,9 @@
 """The experiment inside a deployment: one evaluation per monitoring cycle, and its status view.
 
 `services.experiment` holds the rules on explicit stores; this module opens the deployment's
-(registry, prediction log, shadow log) around one call, and shapes `status --json`'s
-`experiment` with exactly the issue's field names.
+(registry, prediction log, shadow log) around one call, writes the look's arms report
+(`services.experiment_report`), and shapes `status --json`'s `experiment` with exactly the
+issue's field names.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from titanic_mlops.domain.experiment_records import ExperimentDecision
 from titanic_mlops.domain.records import RollbackEvent
-from titanic_mlops.services import experiment
+from titanic_mlops.services import experiment, experiment_report
 from titanic_mlops.services.deployment import Deployment, opened_log
 from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.stores.shadow_log import ShadowLog
@@ -32,7 +33,11 @@ def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
     shadow = ShadowLog(paths.shadow)
     try:
         with opened_log(deployment) as log:
-            return experiment.evaluate(deployment.registry(), log, shadow, paths, deployment.history_path)
+            outcome = experiment.evaluate(deployment.registry(), log, shadow, paths, deployment.history_path)
+            if isinstance(outcome, ExperimentDecision) and state.mode == "shadow":
+                pairs = experiment.shadow_pairs(state, log, shadow)
+                experiment_report.write(deployment.state, state, outcome, pairs)
+            return outcome
     finally:
         shadow.close()
 
