@@ -60,7 +60,7 @@ def forget_artifact_repositories() -> None:
 def _replace_prefix(conn: sqlite3.Connection, table: str, column: str, before: str, after: str) -> int:
     # `before` itself, or `before/...`: never a sibling such as `<old>-backup/...`.
     cursor = conn.execute(
-        f'UPDATE "{table}" SET "{column}" = ? || substr("{column}", ?) '  # noqa: S608 - names are constants
+        f'UPDATE "{table}" SET "{column}" = ? || substr("{column}", ?) '  # noqa: S608  # nosec B608 - names are constants
         f'WHERE "{column}" = ? OR substr("{column}", 1, ?) = ?',
         (after, len(before) + 1, before, len(before) + 1, before + "/"),
     )
