@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from feast.protos.feast.core.InfraObject_pb2 import InfraObject
@@ -58,3 +60,21 @@ def test_the_embedded_config_names_the_files_the_state_layout_names(tmp_path: Pa
     config = load_repo_config(ROOT / "feature_repo", state.root)
     assert Path(config.registry.path) == state.feast_registry
     assert Path(config.online_store.path) == state.feast_online_store
+
+
+INSTRUMENTED = (
+    "import sys; {setup}; import feast.feature_view as fv; "
+    "print('TypeCheckMemo' in fv.FeatureView.__init__.__code__.co_names)"
+)
+
+
+def instrumented(setup: str) -> bool:
+    code = INSTRUMENTED.format(setup=setup)
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return answer.stdout.strip() == "True"
+
+
+def test_feast_is_imported_without_typeguard_recompiling_its_classes() -> None:
+    # The control: imported plainly, Feast's methods carry typeguard's injected checks.
+    assert instrumented("import feast")
+    assert not instrumented("from titanic_mlops.adapters import feast_store; feast_store.import_feast()")

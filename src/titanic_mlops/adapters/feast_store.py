@@ -27,10 +27,37 @@ TICKET_VIEW = "ticket_features"
 CONFIG_FILE = "feature_store.yaml"
 
 
+def _unchecked(target: Any = None, **_options: Any) -> Any:
+    """typeguard's `@typechecked` as `python -O` makes it: the identity, bare or with options."""
+    return _unchecked if target is None else target
+
+
+def import_feast() -> None:
+    """Import Feast once per process, without typeguard instrumenting its classes.
+
+    Feast decorates its views and data sources with typeguard's `@typechecked`, which reads,
+    re-parses and recompiles every method's source when Feast is imported: `import feast` took
+    3.4-4.1 s instead of 1.0 s here, paid again by every process that opens the store (the
+    `features` and `train` stages, each retraining, the API's start). Those runtime checks guard
+    the arguments this adapter passes, which mypy already checks. typeguard's own off switch is
+    `python -O`, which would also strip every assert, so the decorator is made the identity (what
+    -O makes it) before Feast's first import. Nothing else in the environment imports typeguard.
+    Every function here that imports from Feast calls this first; once Feast is loaded it is a
+    dictionary lookup.
+    """
+    if "feast" in sys.modules:
+        return
+    import typeguard
+
+    typeguard.typechecked = _unchecked
+    import feast  # noqa: F401  (loaded now, under the identity decorator)
+
+
 def load_repo_config(
     repo: Path, state_dir: Path, config_file: str = CONFIG_FILE, variables: Mapping[str, str] | None = None
 ) -> Any:
     """feature_store.yaml with ${VARS} filled from `variables` and the state directory."""
+    import_feast()
     from feast.repo_config import RepoConfig
 
     text = (repo / config_file).read_text()
@@ -53,6 +80,7 @@ def load_repo_config(
 def open_store(
     repo: Path, state_dir: Path, config_file: str = CONFIG_FILE, variables: Mapping[str, str] | None = None
 ) -> FeatureStore:
+    import_feast()
     from feast import FeatureStore
 
     config = load_repo_config(repo, state_dir, config_file, variables)
@@ -61,6 +89,7 @@ def open_store(
 
 def apply_and_materialize(store: FeatureStore, event_time: datetime) -> None:
     """`feast apply` on the repo, then load every row stamped `event_time` into the online store."""
+    import_feast()
     from feast.repo_operations import apply_total
 
     repo = str(Path(store.repo_path).resolve())
@@ -84,6 +113,7 @@ def rebase_registry(registry: Path, old: Path, new: Path) -> int:
     copied state, it would empty the original's online store. Edited as the protobuf itself,
     because loading the infra through Feast opens every recorded file. Returns the tables moved.
     """
+    import_feast()
     from feast.protos.feast.core.Registry_pb2 import Registry as RegistryProto
 
     if not registry.exists():

@@ -59,6 +59,11 @@ def _train(args: argparse.Namespace) -> int:
     from titanic_mlops.config.params_yaml import load_params
 
     params = load_params(args.params)
+    # Opened while the Prefect server starts: Feast's import and the MLflow database (created
+    # and migrated on a first run) use the other core instead of waiting for it.
+    registry = current.registry()
+    registry.connect()
+    store = current.feature_store(args.repo)
     prefect_ready()
     settings = current.settings
     candidate = flow_for(settings.dask, settings.dask_address)(
@@ -70,8 +75,8 @@ def _train(args: argparse.Namespace) -> int:
         plots_dir=args.plots,
         candidate_out=args.candidate,
         params=params,
-        registry=current.registry(),
-        store=current.feature_store(args.repo),
+        registry=registry,
+        store=store,
         fan_out=settings.dask,
     )
     logger.info("train: version %s (holdout %s)", candidate.version, candidate.holdout.model_dump())
