@@ -8,6 +8,7 @@ of src/ and pipelines/ only give `dvc.yaml`'s dependencies something to hash.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,12 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
 def create_dvc_workspace(root: Path, project: Path, remote: Path, dvc: str | None = None) -> Path:
-    """Copy the pipeline layout of `project` into `root` (which must not exist) and `dvc init` it."""
+    """Copy the pipeline layout of `project` into `root` (which must not exist) and `dvc init` it.
+
+    The default remote is recorded relative to the workspace (DVC keeps it relative to
+    `.dvc/config`), so a workspace copied or moved with its remote beside it, as the demo's
+    are inside the state directory, pushes to its own copy and never to the original's.
+    """
     if root.exists():
         raise FileExistsError(f"{root}: the workspace folder already exists")
     for relative in _COPIED:
@@ -36,7 +42,7 @@ def create_dvc_workspace(root: Path, project: Path, remote: Path, dvc: str | Non
     dvc = dvc or str(Path(sys.executable).parent / "dvc")
     for command in (
         [dvc, "init", "--no-scm", "-q"],
-        [dvc, "remote", "add", "-d", "local", str(remote.resolve())],
+        [dvc, "remote", "add", "-d", "local", os.path.relpath(remote.resolve(), root.resolve())],
         [dvc, "config", "core.autostage", "false"],
     ):
         subprocess.run(command, cwd=root, check=True, capture_output=True, text=True)
