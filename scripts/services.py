@@ -129,6 +129,9 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     (state / "evidently").mkdir(parents=True, exist_ok=True)
     env = {
+        # The API looks for a new champion every 2 s here (5 s by default): on a laptop the swap
+        # is part of the loop's latency, and a poll is one registry read. Set it to override.
+        "TITANIC_MLOPS_RELOAD_INTERVAL_SECONDS": "2",
         **os.environ,
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
         "TITANIC_MLOPS_STATE_DIR": str(state),

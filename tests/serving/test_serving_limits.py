@@ -170,3 +170,42 @@ def test_200_slow_connections_are_closed_within_the_read_timeout_and_health_stay
     finally:
         for sock in slow:
             sock.close()
+
+
+@pytest.fixture(scope="module")
+def patient(serving_state: ServingState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose read timeouts outlast the test, so idle connections stay held throughout."""
+    logs = tmp_path_factory.mktemp("idle")
+    env = {
+        "TITANIC_MLOPS_PREDICTION_LOG_URL": f"sqlite:///{logs / 'log.db'}",
+        "TITANIC_MLOPS_BODY_READ_TIMEOUT_SECONDS": "60",
+        "TITANIC_MLOPS_HEADER_READ_TIMEOUT_SECONDS": "60",
+    }
+    with LiveServer(serving_state, logs, **env) as server:
+        yield server
+
+
+def _open(sock: socket.socket) -> bool:
+    """The server has not closed it (nothing to read yet, no end of stream)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+@pytest.mark.slow
+def test_300_idle_half_sent_requests_leave_health_and_predict_answering(patient: LiveServer) -> None:
+    idle = [socket.create_connection(("127.0.0.1", patient.port), timeout=10) for _ in range(300)]
+    try:
+        for sock in idle:
+            sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")  # the head never ends
+        assert _health_ms(patient.url) < 100
+        with httpx.Client(timeout=5) as client:
+            assert client.post(patient.url + "/predict", json={"instances": [PASSENGER]}).status_code == 200
+        assert sum(_open(sock) for sock in idle) == 300  # every one was still held while answering
+    finally:
+        for sock in idle:
+            sock.close()
