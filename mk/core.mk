@@ -6,13 +6,14 @@ STAMP := $(VENV)/.uv-lock.sha256
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup
-setup: ## Create .venv from uv.lock (bootstraps uv through pip; idempotent)
+setup: ## Create .venv from uv.lock (bootstraps uv through pip; idempotent), with Prefect's migrated database template
 	@command -v uv >/dev/null 2>&1 || [ -x $(VENV)-uv/bin/uv ] || \
 		{ $(PYTHON_BOOTSTRAP) -m venv $(VENV)-uv && $(VENV)-uv/bin/pip install -q uv==$(UV_VERSION); }
 	@want=$$(sha256sum uv.lock | cut -d' ' -f1); \
 	if [ -d $(VENV) ] && [ "$$(cat $(STAMP) 2>/dev/null)" != "$$want" ]; then \
 		echo "uv.lock changed: rebuilding .venv from scratch"; rm -rf $(VENV); fi; \
 	$(UV) sync --frozen --all-extras --python 3.11 -q && echo "$$want" > $(STAMP)
+	@$(BIN)/python -m pipelines.prefect_server --template
 	@mkdir -p $(TITANIC_MLOPS_STATE_DIR)/dvc-remote
 	@if [ "$(TITANIC_MLOPS_STATE_DIR)" != "$(CURDIR)/.state" ]; then \
 		$(BIN)/dvc remote modify --local local url $(TITANIC_MLOPS_STATE_DIR)/dvc-remote; fi

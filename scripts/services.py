@@ -141,6 +141,10 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
         "DO_NOT_TRACK": "1",  # Evidently and DVC telemetry
     }
     print(f"  {'workspace':<10} {workspace}")  # noqa: T201
+    if not only or "prefect" in only:
+        from pipelines.prefect_server import seed_database
+
+        seed_database(Path(env["PREFECT_HOME"]))  # a new state's server starts from the migrated template
     started: dict[str, int] = {}
     for name, (command, port) in services(state, workspace).items():
         if only and name not in only:

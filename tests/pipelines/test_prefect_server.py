@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -88,3 +89,52 @@ def test_a_server_that_dies_at_start_is_reported_with_its_output(
     monkeypatch.delenv("PREFECT_API_URL")  # do not leave the dead URL to the rest of the session
     with pytest.raises(RuntimeError, match=r"exited with 3:\s+no database here"):
         ready()
+
+
+@pytest.fixture
+def template(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    path = tmp_path / "share" / "prefect-test.db"
+    monkeypatch.setattr(prefect_server, "template_path", lambda: path)
+    for name in prefect_server._DATABASE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+def test_a_new_home_starts_from_a_copy_of_the_template(template: Path, tmp_path: Path) -> None:
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b"migrated")
+    home = tmp_path / "home"
+    assert prefect_server.seed_database(home)
+    assert (home / "prefect.db").read_bytes() == b"migrated"
+    assert sorted(p.name for p in home.iterdir()) == ["prefect.db"]  # no staged copy left behind
+
+
+def test_an_existing_database_or_another_database_url_is_never_replaced(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b"migrated")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "prefect.db").write_bytes(b"the runs so far")
+    assert not prefect_server.seed_database(home)
+    assert (home / "prefect.db").read_bytes() == b"the runs so far"
+    other = tmp_path / "other"
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/prefect")
+    assert not prefect_server.seed_database(other)
+    assert not other.exists()
+
+
+def test_without_a_template_the_server_migrates_as_prefect_does(template: Path, tmp_path: Path) -> None:
+    assert not prefect_server.seed_database(tmp_path / "home")
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.slow
+def test_the_template_is_prefects_own_migrated_database_built_once(template: Path) -> None:
+    assert prefect_server.build_template() == template
+    with sqlite3.connect(template) as db:
+        (revision,) = db.execute("select version_num from alembic_version").fetchone()
+        tables = {name for (name,) in db.execute("select name from sqlite_master where type = 'table'")}
+    assert revision and {"flow", "flow_run", "deployment", "automation"} <= tables
+    assert prefect_server.build_template() is None  # already there: nothing rebuilt
