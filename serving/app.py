@@ -23,7 +23,6 @@ from serving.routers import admin, explain, feedback, health, predictions
 from serving.runtime import Runtime
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.services.deployment import Deployment
-from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.services.served_model import AliasFollower
 
 # SQLite log: WAL checkpoints in a background thread, not in a request (see SqlitePredictionLog).
@@ -40,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry = deployment.registry(probe_timeout=s.tracking_probe_timeout_seconds)
         log = deployment.prediction_log(checkpoint_seconds=_CHECKPOINT_SECONDS)
         runtime = Runtime(deployment, metrics, AliasFollower(registry, s.serving_engine), log)
-        paths = ExperimentPaths(deployment.state.root)  # a12: the challenger beside the champion
+        paths = deployment.state  # a12: the challenger beside the champion
         runtime.challenger = ChallengerSlot(registry, s.serving_engine, paths, metrics.registry)
         app.state.runtime = runtime
         runtime.tasks.append(asyncio.create_task(runtime.follow_alias()))

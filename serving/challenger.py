@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from serving.http import request_id
 from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain import canary
 from titanic_mlops.domain.canary import ArmHealth, Variant
 from titanic_mlops.domain.evaluation import predicted
@@ -52,7 +53,7 @@ class ChallengerSlot:
         self,
         registry: Registry,
         engine: Engine,
-        paths: experiment.ExperimentPaths,
+        paths: StateLayout,
         metrics: CollectorRegistry,
     ) -> None:
         self.registry, self.engine, self.paths = registry, engine, paths
@@ -91,7 +92,7 @@ class ChallengerSlot:
             self.drop(version, f"refused at load: {exc}")
             return
         if self._shadow is None:
-            self._shadow = ShadowLog(self.paths.shadow)
+            self._shadow = ShadowLog(self.paths.shadow_log)
         logger.info("challenger %s loaded beside the champion (%s)", version, state.params.mode)
         self._set(Loaded(model, state))
 

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain.experiment_records import ExperimentEvent
 from titanic_mlops.domain.params import ExperimentParams, Guardrails
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent
 from titanic_mlops.domain.versions import ModelRef
 from titanic_mlops.services import experiment as service
-from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.stores import history
 from titanic_mlops.stores.interfaces import LoggedPrediction
 from titanic_mlops.stores.shadow_log import ShadowLog, ShadowPrediction
@@ -76,10 +76,10 @@ def params(mode: str = "shadow") -> ExperimentParams:
 @pytest.fixture
 def world(
     tmp_path: Path,
-) -> Iterator[tuple[FakeRegistry, SqlitePredictionLog, ShadowLog, ExperimentPaths, Path]]:
-    paths = ExperimentPaths(tmp_path)
+) -> Iterator[tuple[FakeRegistry, SqlitePredictionLog, ShadowLog, StateLayout, Path]]:
+    paths = StateLayout(tmp_path)
     log = SqlitePredictionLog(tmp_path / "predictions.db")
-    shadow = ShadowLog(paths.shadow)
+    shadow = ShadowLog(paths.shadow_log)
     yield FakeRegistry(), log, shadow, paths, tmp_path / "history.jsonl"
     log.close()
     shadow.close()
@@ -106,7 +106,7 @@ def shadow_scores(shadow: ShadowLog, ids: list[int], labels: np.ndarray, right: 
     )
 
 
-def start(registry: FakeRegistry, paths: ExperimentPaths, mode: str = "shadow") -> Any:
+def start(registry: FakeRegistry, paths: StateLayout, mode: str = "shadow") -> Any:
     champion, challenger = ModelRef(NAME, "1", "run-1"), ModelRef(NAME, "2", "run-2")
     return service.start(registry, challenger, champion, params(mode), 0.75, paths)  # type: ignore[arg-type]
 

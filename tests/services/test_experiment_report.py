@@ -13,7 +13,6 @@ from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain.evaluation import predicted
 from titanic_mlops.services import experiment as service
 from titanic_mlops.services import experiment_report
-from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.stores.interfaces import LoggedPrediction
 from titanic_mlops.stores.shadow_log import ShadowLog, ShadowPrediction
 from titanic_mlops.stores.sqlite_log import SqlitePredictionLog
@@ -40,8 +39,8 @@ def serve(log: SqlitePredictionLog, version: str, labels: np.ndarray, probabilit
 
 
 def test_a_look_s_arms_report_shows_the_accuracies_the_decision_counted(tmp_path: Path) -> None:
-    registry, paths = FakeRegistry(), ExperimentPaths(tmp_path)
-    log, shadow = SqlitePredictionLog(tmp_path / "predictions.db"), ShadowLog(paths.shadow)
+    registry, paths = FakeRegistry(), StateLayout(tmp_path)
+    log, shadow = SqlitePredictionLog(tmp_path / "predictions.db"), ShadowLog(paths.shadow_log)
     try:
         state = start(registry, paths)
         rng = np.random.default_rng(7)

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 
 from tests.serving.conftest import ServingState, make_serving_state, wait_ready
 from tests.support.samples import BRAUND
+from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain import canary
 from titanic_mlops.domain.experiment_records import ExperimentState
 from titanic_mlops.domain.params import ExperimentParams, Guardrails
 from titanic_mlops.services import experiment
-from titanic_mlops.services.experiment import ExperimentPaths
 
 
 def state_for(version: str, mode: str, min_requests: int = 1000) -> ExperimentState:
@@ -50,7 +50,7 @@ def world(
 
     state = make_serving_state(trained_workspace, tmp_path_factory.mktemp("experiment"))
     version = state.registry().require("champion").version
-    experiment.write_state(ExperimentPaths(state.state), state_for(version, "shadow"))
+    experiment.write_state(StateLayout(state.state), state_for(version, "shadow"))
     log = state.root / "predictions.db"
     app = create_app(state.settings(prediction_log_url=f"sqlite:///{log}", max_batch_size=100))
     with TestClient(app) as client:
@@ -91,7 +91,7 @@ def test_shadow_answers_with_the_champion_and_logs_both(world: Any) -> None:
 
 def test_canary_routes_about_the_share_stickily(world: Any) -> None:
     client, state = world
-    paths = ExperimentPaths(state.state)
+    paths = StateLayout(state.state)
     version = state.registry().require("champion").version
     experiment.write_state(paths, state_for(version, "canary"))
     slot = client.app.state.runtime.challenger  # type: ignore[attr-defined]
@@ -113,7 +113,7 @@ def test_canary_routes_about_the_share_stickily(world: Any) -> None:
 
 def test_a_failing_challenger_is_dropped_and_no_request_fails(world: Any) -> None:
     client, state = world
-    paths = ExperimentPaths(state.state)
+    paths = StateLayout(state.state)
     version = state.registry().require("champion").version
     experiment.write_state(paths, state_for(version, "shadow", min_requests=3))
     slot = client.app.state.runtime.challenger  # type: ignore[attr-defined]

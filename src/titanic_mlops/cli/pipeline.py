@@ -103,7 +103,7 @@ def _promote(args: argparse.Namespace) -> int:
     elif args.recent is not None:
         logger.info("promote: no recent window at %s yet; judging on the holdout only", args.recent)
     params = load_params(args.params)
-    staging = experiment.Staging(params.experiment, experiment.ExperimentPaths(current.state.root))
+    staging = experiment.Staging(params.experiment, current.state)
     event = promote.run_gate(
         current.registry(),
         candidate.ref,

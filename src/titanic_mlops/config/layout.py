@@ -190,6 +190,24 @@ class StateLayout:
         return self.run / "worker.prefect-api"
 
     @property
+    def experiment(self) -> Path:
+        """The online experiment (embedded profile): its state, the shadow log, the guardrail."""
+        return self.root / "experiment"
+
+    @property
+    def experiment_state(self) -> Path:
+        return self.experiment / "state.json"
+
+    @property
+    def shadow_log(self) -> Path:
+        return self.experiment / "shadow.db"
+
+    @property
+    def experiment_guardrail(self) -> Path:
+        """Written by serving when it drops the challenger; read by the next evaluation."""
+        return self.experiment / "guardrail.json"
+
+    @property
     def prefect_home(self) -> Path:
         return self.root / "prefect"
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from titanic_mlops import atomic
 from titanic_mlops.adapters.mlflow.registry import Registry
+from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain import experiment, experiment_counts
 from titanic_mlops.domain.experiment import ArmCounts, PairedCounts
 from titanic_mlops.domain.experiment_records import (
@@ -36,40 +37,20 @@ from titanic_mlops.stores.interfaces import PredictionLog
 from titanic_mlops.stores.shadow_log import ShadowLog
 
 
-@dataclass(frozen=True)
-class ExperimentPaths:
-    """Where the experiment lives under the state directory (embedded profile)."""
-
-    root: Path
-
-    @property
-    def state(self) -> Path:
-        return self.root / "experiment" / "state.json"
-
-    @property
-    def shadow(self) -> Path:
-        return self.root / "experiment" / "shadow.db"
-
-    @property
-    def guardrail(self) -> Path:
-        """Written by serving when it drops the challenger; read by the next evaluation."""
-        return self.root / "experiment" / "guardrail.json"
-
-
-def read_state(paths: ExperimentPaths) -> ExperimentState | None:
-    if not paths.state.exists():
+def read_state(paths: StateLayout) -> ExperimentState | None:
+    if not paths.experiment_state.exists():
         return None
-    return ExperimentState.model_validate_json(paths.state.read_text())
+    return ExperimentState.model_validate_json(paths.experiment_state.read_text())
 
 
 def testing(state_root: Path) -> str | None:
     """The challenger version a running experiment tests, or None (the policy's rule 5)."""
-    state = read_state(ExperimentPaths(state_root))
+    state = read_state(StateLayout(state_root))
     return state.challenger_version if state is not None and state.running else None
 
 
-def write_state(paths: ExperimentPaths, state: ExperimentState) -> ExperimentState:
-    atomic.write_text(paths.state, state.model_dump_json(indent=2))
+def write_state(paths: StateLayout, state: ExperimentState) -> ExperimentState:
+    atomic.write_text(paths.experiment_state, state.model_dump_json(indent=2))
     return state
 
 
@@ -79,7 +60,7 @@ def start(
     champion: ModelRef,
     params: ExperimentParams,
     baseline_accuracy: float,
-    paths: ExperimentPaths,
+    paths: StateLayout,
 ) -> ExperimentState:
     """The gate passed with experiment mode on: `challenger` serves beside, `champion` stays."""
     registry.set_alias(CHALLENGER, challenger.version)
@@ -94,7 +75,7 @@ def start(
         required_rows=required,
         started_at=time.time(),
     )
-    paths.guardrail.unlink(missing_ok=True)
+    paths.experiment_guardrail.unlink(missing_ok=True)
     registry.tag(
         challenger.version,
         {
@@ -111,7 +92,7 @@ class Staging:
     """The gate's second stage: with experiment mode on, a passed candidate becomes `challenger`."""
 
     params: ExperimentParams | None
-    paths: ExperimentPaths
+    paths: StateLayout
 
     def stage(
         self,
@@ -145,7 +126,7 @@ def shadow_pairs(state: ExperimentState, log: PredictionLog, shadow: ShadowLog) 
 
 
 def look(
-    state: ExperimentState, log: PredictionLog, shadow: ShadowLog, paths: ExperimentPaths
+    state: ExperimentState, log: PredictionLog, shadow: ShadowLog, paths: StateLayout
 ) -> ExperimentDecision:
     """The decision on the labelled rows so far (no side effects)."""
     params = state.params
@@ -167,7 +148,7 @@ def look(
 
 
 def evaluate(
-    registry: Registry, log: PredictionLog, shadow: ShadowLog, paths: ExperimentPaths, history_path: Path
+    registry: Registry, log: PredictionLog, shadow: ShadowLog, paths: StateLayout, history_path: Path
 ) -> ExperimentDecision | RollbackEvent | None:
     """One monitoring cycle's look: continue, promote or reject (or the post-promotion watch)."""
     state = read_state(paths)
@@ -238,7 +219,7 @@ def annotate(registry: Registry, version: str, decision: ExperimentDecision) -> 
 
 
 def watch(
-    registry: Registry, log: PredictionLog, state: ExperimentState, paths: ExperimentPaths, history_path: Path
+    registry: Registry, log: PredictionLog, state: ExperimentState, paths: StateLayout, history_path: Path
 ) -> RollbackEvent | None:
     """After a promotion: the new champion's window against the old champion's record."""
     last = state.last
@@ -279,13 +260,13 @@ def watch(
     return event
 
 
-def record_guardrail(paths: ExperimentPaths, version: str, reason: str) -> None:
+def record_guardrail(paths: StateLayout, version: str, reason: str) -> None:
     """Serving dropped the challenger: the next evaluation rejects it with this reason."""
-    atomic.write_json(paths.guardrail, {"challenger_version": version, "reason": reason})
+    atomic.write_json(paths.experiment_guardrail, {"challenger_version": version, "reason": reason})
 
 
-def _guardrail(paths: ExperimentPaths, version: str) -> str | None:
-    if not paths.guardrail.exists():
+def _guardrail(paths: StateLayout, version: str) -> str | None:
+    if not paths.experiment_guardrail.exists():
         return None
-    found = json.loads(paths.guardrail.read_text())
+    found = json.loads(paths.experiment_guardrail.read_text())
     return str(found["reason"]) if found.get("challenger_version") == version else None

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain.experiment_records import ExperimentDecision
 from titanic_mlops.domain.records import RollbackEvent
 from titanic_mlops.services import experiment, experiment_report
 from titanic_mlops.services.deployment import Deployment, opened_log
-from titanic_mlops.services.experiment import ExperimentPaths
 from titanic_mlops.stores.shadow_log import ShadowLog
 
 STATUS_FIELDS = (
@@ -26,11 +26,11 @@ STATUS_FIELDS = (
 
 def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
     """Evaluate the running experiment (or watch a fresh champion); None when there is none."""
-    paths = ExperimentPaths(deployment.state.root)
+    paths = deployment.state
     state = experiment.read_state(paths)
     if state is None or not (state.running or state.watching):
         return None
-    shadow = ShadowLog(paths.shadow)
+    shadow = ShadowLog(paths.shadow_log)
     try:
         with opened_log(deployment) as log:
             outcome = experiment.evaluate(deployment.registry(), log, shadow, paths, deployment.history_path)
@@ -44,7 +44,7 @@ def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
 
 def status(state_root: Path) -> dict[str, Any] | None:
     """The running or last experiment, as `status --json` shows it."""
-    state = experiment.read_state(ExperimentPaths(state_root))
+    state = experiment.read_state(StateLayout(state_root))
     if state is None:
         return None
     last = state.last
