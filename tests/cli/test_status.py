@@ -4,6 +4,8 @@ shows the self-driving loop (or why there is none) from the worker's pointer fil
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,14 @@ def test_mlflow_download_bars_stay_out_of_a_command_s_output(
     monkeypatch.delenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", raising=False)
     status(capsys)
     assert os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] == "false"
+
+
+def test_status_imports_no_statistics_or_training_library_before_it_reads_the_registry() -> None:
+    # scipy.stats and statsmodels (~1 s) are for the experiment's looks, scikit-learn for
+    # training; `status` only reads. A fresh interpreter, so this session's imports do not count.
+    code = (
+        "import sys; import titanic_mlops.cli.main, titanic_mlops.services.status; "
+        "print(','.join(m for m in ('scipy.stats', 'statsmodels', 'sklearn') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.stats import binomtest
-from statsmodels.stats.power import NormalIndPower, TTestPower
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    test_proportions_2indep,
-)
-from statsmodels.stats.weightstats import DescrStatsW
 
 from titanic_mlops.domain.experiment_records import ExperimentDecision, Mode, Verdict
 from titanic_mlops.domain.params import ExperimentParams
+
+if TYPE_CHECKING:
+    from statsmodels.stats.weightstats import DescrStatsW
+
+# scipy.stats and statsmodels are imported by the functions that test (about 1 s together): the
+# API, `status` and the gate import this module for its types, and only a look computes.
 
 _MAX_ACCURACY = 0.999
 
@@ -72,6 +72,8 @@ def required_rows(mode: Mode, params: ExperimentParams, baseline_accuracy: float
     p2 = min(p1 + params.min_detectable_effect, _MAX_ACCURACY)
     if p2 <= p1:
         raise ValueError(f"baseline accuracy {p1} leaves no room for the minimum detectable effect")
+    from statsmodels.stats.power import NormalIndPower, TTestPower
+
     if mode == "shadow":
         effect = (p2 - p1) / math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
         rows = TTestPower().solve_power(
@@ -98,6 +100,9 @@ def horizon(required: int, params: ExperimentParams) -> int:
 
 def decide_shadow(counts: PairedCounts, required: int, params: ExperimentParams) -> ExperimentDecision:
     """McNemar's exact test (one-sided) for superiority and a paired non-inferiority test."""
+    from scipy.stats import binomtest
+    from statsmodels.stats.weightstats import DescrStatsW
+
     n = counts.n
     if n < 2:
         return _waiting("shadow", n, required, f"{n} labelled rows, too few to compare")
@@ -141,6 +146,9 @@ def decide_shadow(counts: PairedCounts, required: int, params: ExperimentParams)
 
 def decide_canary(counts: ArmCounts, required: int, params: ExperimentParams) -> ExperimentDecision:
     """A two-proportion score test, and a sample-ratio-mismatch check at the deciding look."""
+    from scipy.stats import binomtest
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     n = counts.n
     if counts.champion_rows == 0 or counts.challenger_rows == 0:
         return _waiting("canary", n, required, f"{n} labelled rows, one arm still empty")
@@ -216,6 +224,8 @@ def _paired_p(diffs: DescrStatsW, value: float, alternative: str) -> float:
 
 def _two_proportion_p(counts: ArmCounts, value: float, alternative: str) -> float:
     """The score test; all-right (or all-wrong) arms give no evidence (statsmodels: nan) -> 1."""
+    from statsmodels.stats.proportion import test_proportions_2indep
+
     with np.errstate(divide="ignore", invalid="ignore"):
         result = test_proportions_2indep(
             counts.challenger_right, counts.challenger_rows,
