@@ -84,19 +84,21 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
+    from titanic_mlops.domain.stage_outputs import Candidate
+
+    require([args.candidate, args.holdout, args.params], "run `dvc repro` first")
+    candidate = Candidate.model_validate_json(args.candidate.read_text())
+    # Every `dvc repro` runs this stage: the common case (judged already) imports nothing heavy.
+    if _judged_already(args.out, candidate.name, candidate.version):
+        logger.info("promote: version %s was judged already (%s); nothing to do", candidate.version, args.out)
+        return 0
     import pandas as pd
 
     from titanic_mlops import atomic
     from titanic_mlops.config.params_yaml import load_params
     from titanic_mlops.services import experiment, promote
-    from titanic_mlops.services.train import read_candidate
 
-    require([args.candidate, args.holdout, args.params], "run `dvc repro` first")
     current = deployment()
-    candidate = read_candidate(args.candidate)
-    if _judged_already(args.out, candidate.name, candidate.version):
-        logger.info("promote: version %s was judged already (%s); nothing to do", candidate.version, args.out)
-        return 0
     recent = None
     if args.recent is not None and args.recent.exists():
         recent = pd.read_parquet(args.recent)

@@ -255,7 +255,3 @@ def write_holdout(path: Path, holdout: pd.DataFrame) -> None:
 
 def write_candidate(path: Path, candidate: Candidate) -> None:
     atomic.write_json(path, candidate.model_dump(mode="json"))
-
-
-def read_candidate(path: Path) -> Candidate:
-    return Candidate.model_validate_json(path.read_text())
