@@ -37,7 +37,7 @@ lint: ## ruff (lint + format check) and the import-direction contracts
 	$(BIN)/lint-imports
 
 .PHONY: typecheck
-typecheck: ## mypy, strict on src/
+typecheck: ## mypy, strict on src/ and the shells (pipelines/, serving/, monitoring/)
 	$(BIN)/mypy
 
 .PHONY: test

@@ -20,8 +20,8 @@ from titanic_mlops.services.deployment import Deployment
 from titanic_mlops.services.retrain import retrain as retrain_service
 
 # The deployment's stores are inputs that do not hash: no result caching.
-run_cycle = task(monitor.run_cycle, name="monitoring_cycle", cache_policy=NO_CACHE)
-run_retraining = task(retrain_service, name="retraining", cache_policy=NO_CACHE)
+run_cycle = task(name="monitoring_cycle", cache_policy=NO_CACHE)(monitor.run_cycle)
+run_retraining = task(name="retraining", cache_policy=NO_CACHE)(retrain_service)
 
 
 @task(name="experiment", cache_policy=NO_CACHE)

@@ -16,10 +16,10 @@ from titanic_mlops.domain.stage_outputs import Candidate
 from titanic_mlops.services import train
 
 # Inputs such as the Feast store and the registry do not hash: no result caching (Prefect's default).
-load_training_frame = task(train.training_frame, name="load_training_frame", cache_policy=NO_CACHE)
-search_family = task(train.search_family, name="search_family", cache_policy=NO_CACHE)
-fit = task(train.fit, name="fit", cache_policy=NO_CACHE)
-register = task(train.register, name="register", cache_policy=NO_CACHE)
+load_training_frame = task(name="load_training_frame", cache_policy=NO_CACHE)(train.training_frame)
+search_family = task(name="search_family", cache_policy=NO_CACHE)(train.search_family)
+fit = task(name="fit", cache_policy=NO_CACHE)(train.fit)
+register = task(name="register", cache_policy=NO_CACHE)(train.register)
 
 
 def select(frame: pd.DataFrame, params: Params, fan_out: bool) -> training.Selection:
@@ -37,14 +37,15 @@ def flow_for(dask: bool, address: str | None = None) -> Any:
     """`train_flow` as is (sequential search), or on Dask: a local cluster, or the one at `address`."""
     if not dask:
         return train_flow
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask.task_runners import DaskTaskRunner
 
     runner = (
         DaskTaskRunner(address=address)
         if address
         else DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
     )
-    return train_flow.with_options(task_runner=runner)
+    # A TaskRunner of Dask futures: Prefect's annotation asks for one of its base futures.
+    return train_flow.with_options(task_runner=runner)  # type: ignore[arg-type]
 
 
 @flow(name="train", log_prints=True)

@@ -26,6 +26,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.schedules import IntervalSchedule
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
@@ -111,7 +112,8 @@ def _read_loop(monitor_name: str, retrain_name: str) -> dict[str, Any]:
         flying = _runs(
             client, retrain.id, [StateType.RUNNING, StateType.PENDING], FlowRunSort.START_TIME_DESC, 5
         )
-    interval = monitor.schedules[0].schedule.interval if monitor.schedules else None
+    schedule = monitor.schedules[0].schedule if monitor.schedules else None
+    interval = schedule.interval if isinstance(schedule, IntervalSchedule) else None
     return {
         "monitor_schedule_seconds": interval.total_seconds() if interval else None,
         "monitor_paused": bool(monitor.paused),

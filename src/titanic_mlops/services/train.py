@@ -46,9 +46,13 @@ def search_family(frame: pd.DataFrame, family: str, params: Params) -> list[trai
     return training.search_family(inputs, pd.Series(labels, index=inputs.index), family, params.train)
 
 
-def fit(frame: pd.DataFrame, selection: training.Selection, params: Params) -> Any:
+def fit(frame: pd.DataFrame, selection: training.Selection, params: Params) -> evaluation.ProbabilisticModel:
+    """The selected pipeline fitted on the training split (typed by what evaluation needs of it)."""
     inputs, labels = dataset.inputs_and_labels(frame)
-    return training.fit_selected(inputs, pd.Series(labels, index=inputs.index), selection, params.train.seed)
+    fitted: evaluation.ProbabilisticModel = training.fit_selected(
+        inputs, pd.Series(labels, index=inputs.index), selection, params.train.seed
+    )
+    return fitted
 
 
 # Files `dvc repro` itself rewrites while it runs: a change there does not make the code dirty.
