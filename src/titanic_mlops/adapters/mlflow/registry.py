@@ -87,10 +87,8 @@ class Registry:
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
 
-    def connect(self) -> None:
-        """Build the client now: MLflow opens its store as it does (an embedded database is
-        created and migrated there, seconds on a first run); a server is not asked anything."""
-        self.client  # noqa: B018  (the property opens the store)
+    def connect(self) -> None:  # open the store now: a first run migrates the embedded database
+        self.client  # noqa: B018  (the property opens the store; a server is asked nothing)
 
     def experiment_id(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
