@@ -75,15 +75,19 @@ def test_the_server_options_enforce_the_settings() -> None:
     }
 
 
+def _served(state: ServingState, logs: Path, read_timeout: str) -> LiveServer:
+    return LiveServer(
+        state,
+        logs,
+        TITANIC_MLOPS_PREDICTION_LOG_URL=f"sqlite:///{logs / 'log.db'}",
+        TITANIC_MLOPS_BODY_READ_TIMEOUT_SECONDS=read_timeout,
+        TITANIC_MLOPS_HEADER_READ_TIMEOUT_SECONDS=read_timeout,
+    )
+
+
 @pytest.fixture(scope="module")
 def live(serving_state: ServingState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    logs = tmp_path_factory.mktemp("limits")
-    env = {
-        "TITANIC_MLOPS_PREDICTION_LOG_URL": f"sqlite:///{logs / 'log.db'}",
-        "TITANIC_MLOPS_BODY_READ_TIMEOUT_SECONDS": "1",
-        "TITANIC_MLOPS_HEADER_READ_TIMEOUT_SECONDS": "1",
-    }
-    with LiveServer(serving_state, logs, **env) as server:
+    with _served(serving_state, tmp_path_factory.mktemp("limits"), "1") as server:
         yield server
 
 
@@ -175,13 +179,7 @@ def test_200_slow_connections_are_closed_within_the_read_timeout_and_health_stay
 @pytest.fixture(scope="module")
 def patient(serving_state: ServingState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server whose read timeouts outlast the test, so idle connections stay held throughout."""
-    logs = tmp_path_factory.mktemp("idle")
-    env = {
-        "TITANIC_MLOPS_PREDICTION_LOG_URL": f"sqlite:///{logs / 'log.db'}",
-        "TITANIC_MLOPS_BODY_READ_TIMEOUT_SECONDS": "60",
-        "TITANIC_MLOPS_HEADER_READ_TIMEOUT_SECONDS": "60",
-    }
-    with LiveServer(serving_state, logs, **env) as server:
+    with _served(serving_state, tmp_path_factory.mktemp("idle"), "60") as server:
         yield server
 
 
