@@ -124,8 +124,11 @@ def interval_metrics(
 def roc_points(y_true: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
     from sklearn.metrics import roc_curve
 
+    """The ROC plot's points, rounded to 6 places: probabilities differ in the last bits from one
+    CPU to another (BLAS kernels), and unrounded thresholds made reports/plots/roc.csv, a DVC
+    output in git, differ between two machines training on the same data."""
     fpr, tpr, threshold = roc_curve(y_true, probability)
-    return pd.DataFrame({"fpr": fpr.round(6), "tpr": tpr.round(6), "threshold": threshold})
+    return pd.DataFrame({"fpr": fpr.round(6), "tpr": tpr.round(6), "threshold": threshold.round(6)})
 
 
 def confusion(y_true: np.ndarray, probability: np.ndarray) -> list[list[int]]:
