@@ -3,6 +3,7 @@ and no module of the project imports itself in a loop."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import shlex
@@ -130,3 +131,25 @@ def test_the_workspace_copy_holds_every_dep_the_stages_declare(tmp_path: Path) -
     work = create_dvc_workspace(tmp_path / "work", ROOT, tmp_path / "remote", shutil.which("true") or "true")
     code = {d for stage in STAGES.values() for d in stage["deps"] if d.endswith(".py")}
     assert not [d for d in sorted(code) if not (work / d).exists()]
+
+
+def test_dvc_lock_records_the_code_as_committed() -> None:
+    """A stage-code edit without `dvc repro` leaves dvc.lock stale; a clean clone's first repro then
+    rewrites it, and the e2e run (minutes later) is the first to say so. This says it in a second."""
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.split()
+    )
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    stale = sorted(
+        {
+            dep["path"]
+            for stage in lock.values()
+            for dep in stage.get("deps", [])
+            if dep["path"] in tracked
+            and hashlib.md5((ROOT / dep["path"]).read_bytes(), usedforsecurity=False).hexdigest()
+            != dep["md5"]
+        }
+    )
+    assert not stale, f"dvc.lock is stale for {stale}: run `dvc repro` and commit dvc.lock"
