@@ -52,7 +52,7 @@ def test_base_value_plus_contributions_is_the_output(family: str, space: str) ->
 def test_the_top_reason_is_sex_or_class(family: str, passenger: dict[str, object]) -> None:
     contributions = explainer(family).explain(inputs_of(**passenger)).contributions.iloc[0]
     top = contributions.abs().idxmax()
-    # Men belong to no woman-child group (features.woman_child_group), so for a man the group
+    # Men belong to no woman-child group (features.woman_child_groups), so for a man the group
     # input carries his sex; title carries sex and age. Anything else would be noise.
     assert top in {"sex", "title", "pclass", "wcg_group"}, contributions.sort_values().to_dict()
 

@@ -120,6 +120,33 @@ def test_women_and_boys_share_a_group_key_and_men_have_none() -> None:
     assert keys[2] == features.NO_GROUP
 
 
+def test_group_keys_of_a_large_batch_equal_each_record_s_own() -> None:
+    """Batch scoring's chunks take the large-input path (titles mapped per distinct name, keys
+    built for the women and boys only); one record at a time must give the same key."""
+    mother = {**BRAUND, "Name": "Palsson, Mrs. Nils (Alma)", "Sex": "female", "Ticket": "349909"}
+    variants = [
+        mother,
+        {**mother, "Name": "Palsson, Master. Gosta", "Sex": "male", "Fare": None},
+        {**mother, "Name": None},
+        {**mother, "Sex": None, "Pclass": None, "Embarked": "Q"},
+        {**mother, "Name": "Nobody without a title", "Ticket": None, "Embarked": None},
+        BRAUND,
+    ]
+    records = variants * 50
+    batch = features.row_features(features.records_columns(records))["wcg_group"].tolist()
+    one_by_one = [features.row_features(features.records_columns([r]))["wcg_group"][0] for r in variants]
+    assert len(records) > 256  # features._DISTINCT_FROM: the large-input path
+    assert batch == one_by_one * 50
+    assert one_by_one == [
+        "palsson|3|34990|7.25|S",
+        "palsson|3|34990||S",
+        "",
+        "",
+        "nobody without a title|3||7.25|U",
+        "",
+    ]
+
+
 def test_feedback_passengers_never_change_a_snapshot_passengers_inputs() -> None:
     """Group sizes count the population they were frozen with: the snapshot's tickets only."""
     snapshot = pd.concat(
