@@ -10,6 +10,17 @@ serve: ## Serve the champion on $(SERVING_HOST):$(SERVING_PORT) (titanic-mlops s
 test-serving: ## The serving tests (unit, API, bad inputs, skew, live swap, schemathesis)
 	$(BIN)/python -m pytest tests/serving
 
+.PHONY: bench-tools
+bench-tools: ## The load generators of bench-serving: wrk (closed loop) and hey (open loop), from Debian
+	@missing=""; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v hey >/dev/null || missing="$$missing hey"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "bench-tools: install$$missing by hand"; exit 1; fi; \
+	echo "bench-tools: apt-get install$$missing"; \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
 .PHONY: bench-serving
-bench-serving: ## This API vs mlflow, MLServer, KServe, BentoML and the ONNX floor: rps at 8/32 connections, open-loop p50/p99/p99.9, batch, RSS (JSON)
+bench-serving: bench-tools ## This API vs mlflow, MLServer, KServe, BentoML and the ONNX floor: rps at 8/32 connections, open-loop p50/p99/p99.9, batch, RSS (JSON)
 	@export BENCH_PEERS_DIR="$$(bash scripts/bench_peers/install.sh)"; $(BIN)/python benchmarks/serving.py
