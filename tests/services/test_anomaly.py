@@ -53,3 +53,17 @@ def test_an_unseen_category_or_value_leaves_the_envelope_and_a_gap_does_not() ->
 def test_flagged_is_a_score_above_the_threshold_or_outside() -> None:
     decided = anomaly.flagged(np.array([0.4, 0.8, 0.4]), np.array([False, False, True]), limit=0.6)
     assert decided.tolist() == [False, True, True]
+
+
+def test_scores_do_not_depend_on_how_many_rows_are_walked_at_once() -> None:
+    """Rows are walked in chunks (domain/anomaly.py `_CHUNK`): across a chunk's edge, alone and
+    with no rows at all, each row's score is its own."""
+    inputs, _ = snapshot()
+    forest = detector().sidecar.forest
+    many = pd.concat([inputs] * (anomaly._CHUNK // len(inputs) + 2), ignore_index=True)
+    assert len(many) > anomaly._CHUNK
+    together = forest.scores(columns(many))
+    alone = np.concatenate([forest.scores(columns(inputs.iloc[[i]])) for i in range(5)])
+    np.testing.assert_allclose(together[:5], alone, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(together[-len(inputs) :], together[: len(inputs)], rtol=0, atol=1e-12)
+    assert forest.scores(columns(inputs.iloc[:0])).shape == (0,)

@@ -134,7 +134,7 @@ def row_features(raw: RawColumns) -> Columns:
         "fare": fare,
         "family_size": family,
         "is_alone": (family == 1.0).astype(np.float64),
-        "has_cabin": np.not_equal(np.asarray(cabin, dtype=object), None).astype(np.float64),
+        "has_cabin": pd.notna(np.asarray(cabin, dtype=object)).astype(np.float64),
         "sex": _map_each(raw["Sex"], str),
         "embarked": _map_each(raw["Embarked"], _port),
         "title": title,
