@@ -73,7 +73,13 @@ def peers(
     base_port: int, model: Path, graph: Path, champion_uri: str, one: Any, batch: Any, tmp: Path
 ) -> list[Server]:
     """Every peer, on consecutive ports from `base_port`; `one`/`batch` are model-input frames."""
-    columns = {"BENCH_MODEL": str(model), "BENCH_COLUMNS": ",".join(one.columns)}
+    # The champion's pipeline holds a step of the project's own (domain.group_survival), so a peer
+    # unpickles it with the checkout's domain package on its path, as a custom model ships its code.
+    columns = {
+        "BENCH_MODEL": str(model),
+        "BENCH_COLUMNS": ",".join(one.columns),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
     mlflow_port, mls, ks, bento, floor = (base_port + i for i in (0, 2, 6, 8, 10))
     settings = tmp / "mlserver-repository"
     settings.mkdir(exist_ok=True)
@@ -119,6 +125,7 @@ def peers(
             f"{local}:{mls}/v2/models/titanic/infer",
             v2_body(one),
             v2_body(batch),
+            env={"PYTHONPATH": columns["PYTHONPATH"]},
             cwd=settings,  # it writes its metrics files into the working directory
             venv=PEERS_DIR / "mlserver",
         ),
