@@ -42,7 +42,7 @@ class Flags:
 
 
 class Detector:
-    """The sidecar's detector, ready to score: ~0.15 ms for one passenger (all trees walked at once)."""
+    """The sidecar's detector, ready to score: ~0.3 ms for one passenger (forest and envelope)."""
 
     def __init__(self, sidecar: anomaly.Sidecar) -> None:
         self.sidecar = sidecar
