@@ -163,3 +163,18 @@ def test_feedback_passengers_never_change_a_snapshot_passengers_inputs() -> None
     assert tickets[["ticket", "ticket_group_size"]].to_dict("records") == [
         {"ticket": "T", "ticket_group_size": 2}
     ]
+
+
+def test_a_frame_s_text_gaps_become_none_whatever_held_them() -> None:
+    """The parser leaves NaN in text columns, a StringDtype column pd.NA, a built frame None:
+    every path's text columns hold None for a gap (a ticket's gap is looked up as "None")."""
+    base = pd.DataFrame([BRAUND, BRAUND, BRAUND])
+    parsed = base.assign(Cabin=["C85", np.nan, None], Ticket=[np.nan, "T", "T"])
+    typed = base.assign(Cabin=pd.array(["C85", None, None], dtype="string"))
+    cases = (
+        (parsed, "Cabin", ["C85", None, None]),
+        (typed, "Cabin", ["C85", None, None]),
+        (parsed, "Ticket", [None, "T", "T"]),
+    )
+    for frame, column, expected in cases:
+        assert features.frame_columns(frame)[column].tolist() == expected

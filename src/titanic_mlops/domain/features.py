@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -82,64 +82,152 @@ def extract_deck(cabin: str | None) -> str:
     return letter if letter.isalpha() else UNKNOWN
 
 
-def woman_child_groups(
-    raw: RawColumns, title: np.ndarray, pclass: np.ndarray, fare: np.ndarray
-) -> np.ndarray:
+class Coded(NamedTuple):
+    """A column as codes into its values: `values[codes]` is every row's value.
+
+    Large inputs (a batch chunk) hold each distinct value once, so a text feature is computed
+    once per distinct value (names, tickets and fares repeat in a batch); small ones (a
+    request's rows) hold every row's own value, which costs less than finding the distinct ones.
+    A gap is None among the values.
+    """
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, column: Sequence[Any] | np.ndarray) -> Coded:
+        """The column coded: per distinct value when large, per row when small."""
+        if len(column) <= _DISTINCT_FROM:
+            return cls(np.arange(len(column)), np.asarray(column, dtype=object))
+        numeric = isinstance(column, np.ndarray) and column.dtype.kind == "f"
+        codes, distinct = pd.factorize(np.asarray(column, dtype=None if numeric else object))
+        values = np.empty(len(distinct) + 1, dtype=object)
+        values[:-1], values[-1] = distinct, None
+        return cls(np.where(codes < 0, len(distinct), codes), values)  # a gap (-1) is the None
+
+    def map(self, fn: Callable[[Any], str]) -> Coded:
+        """`fn` of every value, computed once per value held."""
+        return Coded(self.codes, np.array([fn(v) for v in self.values], dtype=object))
+
+    def rows(self, index: np.ndarray) -> Coded:
+        """The rows at `index`, holding only the values they use."""
+        codes = self.codes[index]
+        if len(codes) <= _DISTINCT_FROM:
+            return Coded(np.arange(len(codes)), self.values[codes])
+        compact, used = pd.factorize(codes)
+        return Coded(compact, self.values[used])
+
+    def array(self) -> np.ndarray:
+        return self.values.take(self.codes)
+
+    def present(self) -> np.ndarray:
+        """True where the row's value is not a gap."""
+        return np.take(np.asarray(pd.notna(self.values), dtype=bool), self.codes)
+
+    def equals(self, value: str) -> np.ndarray:
+        return np.take(np.asarray(self.values == value, dtype=bool), self.codes)
+
+
+def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarray:
     """The woman-child group key of every row: surname, class, ticket but its last digit, fare
     and port.
 
     Women and boys (title Master) travelling together lived or died together far more than
     class and sex alone tell; men belong to no group (`NO_GROUP`). The key uses only the
-    passenger's own record, so every path computes it the same way. Built only for the women
-    and boys (about two fifths of passengers) from the titles already extracted: batch scoring
-    spent most of its time here when every row's key and title were computed in full.
+    passenger's own record, so every path computes it the same way. `coded` holds the columns
+    `row_features` already coded (Name, Sex, title, port), so no text is hashed twice. Built
+    only for the women and boys (about two fifths of passengers), each part once per distinct
+    value and each key once per distinct combination of parts: batch scoring spent most of its
+    time here when every member's key was joined in Python.
     """
-    name, sex = raw["Name"], raw["Sex"]
-    groups = np.full(len(title), NO_GROUP, dtype=object)
-    candidates = np.flatnonzero((np.asarray(sex, dtype=object) == "female") | (title == "Master"))
-    members = [i for i in candidates.tolist() if isinstance(name[i], str)]
-    # Column by column over plain lists: numpy scalars cost several times more per element.
-    names, tickets, ports = (
-        [values[i] for i in members] for values in (name, raw["Ticket"], raw["Embarked"])
-    )
+    name = coded["Name"]
+    women_and_boys = coded["Sex"].equals("female") | coded["title"].equals("Master")
+    members = np.flatnonzero(women_and_boys & name.present())
+    groups = np.full(len(women_and_boys), NO_GROUP, dtype=object)
+    if not len(members):
+        return groups  # men only (most single requests)
+    names, ports = name.rows(members), coded["port"].rows(members)
+    pclass, fare = _floats(raw["Pclass"])[members], _floats(raw["Fare"])[members]
+    ticket = np.asarray(raw["Ticket"], dtype=object)[members]
+    if len(members) <= _DISTINCT_FROM:  # a request: each key directly
+        rows = zip(names.array(), pclass.tolist(), ticket, fare.tolist(), ports.array(), strict=True)
+        groups[members] = [
+            "|".join((_surname(n), _class_text(c), _ticket_stem(t), _fare_text(f), p))
+            for n, c, t, f, p in rows
+        ]
+        return groups
     parts = (
-        [n.split(",", 1)[0].strip().lower() for n in names],
-        ["" if math.isnan(p) else str(int(p)) for p in pclass[members].tolist()],
-        [t.strip()[:-1] if isinstance(t, str) else "" for t in tickets],
-        ["" if math.isnan(f) else f"{f:.2f}" for f in fare[members].tolist()],
-        [_port(e) for e in ports],
+        names.map(_surname),
+        Coded.of(pclass).map(_class_text),
+        Coded.of(ticket).map(_ticket_stem),
+        Coded.of(fare).map(_fare_text),
+        ports,
     )
-    keys = np.empty(len(members), dtype=object)
-    keys[:] = ["|".join(key) for key in zip(*parts, strict=True)]
-    groups[members] = keys
+    groups[members] = _joined(parts)
     return groups
+
+
+def _surname(name: str | None) -> str:
+    return name.split(",", 1)[0].strip().lower() if isinstance(name, str) else ""
+
+
+def _class_text(pclass: float | None) -> str:
+    return "" if pclass is None or math.isnan(pclass) else str(int(pclass))
+
+
+def _ticket_stem(ticket: str | None) -> str:
+    return ticket.strip()[:-1] if isinstance(ticket, str) else ""
+
+
+def _fare_text(fare: float | None) -> str:
+    return "" if fare is None or math.isnan(fare) else f"{fare:.2f}"
 
 
 def _port(embarked: str | None) -> str:
     return embarked if isinstance(embarked, str) and embarked in _PORTS else UNKNOWN
 
 
+def _joined(parts: Sequence[Coded]) -> np.ndarray:
+    """`"|".join` of the parts row by row, each distinct combination of their codes once."""
+    rows = len(parts[0].codes)
+    combined = np.zeros(rows, dtype=np.int64)
+    for part in parts:  # one code per distinct combination so far, in order of first appearance
+        combined, _ = pd.factorize(combined * len(part.values) + part.codes)
+    first = _first_rows(combined)
+    texts = (p.values.take(p.codes.take(first)).tolist() for p in parts)
+    keys = np.array(["|".join(key) for key in zip(*texts, strict=True)], dtype=object)
+    return keys[combined]
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Each code's first row, for codes numbered in order of first appearance (as factorized):
+    the rows where the running maximum grows."""
+    running = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+
+
 def row_features(raw: RawColumns) -> Columns:
     """Everything the passengers' own records tell: the model inputs but the population ones."""
     sibsp, parch = _floats(raw["SibSp"]), _floats(raw["Parch"])
     family = sibsp + parch + 1.0
-    cabin = raw["Cabin"]
-    pclass, fare = _floats(raw["Pclass"]), _floats(raw["Fare"])
-    title = _map_each(raw["Name"], extract_title)
+    coded = {column: Coded.of(raw[column]) for column in ("Name", "Sex", "Cabin")}
+    coded["title"] = coded["Name"].map(extract_title)
+    coded["port"] = Coded.of(raw["Embarked"]).map(_port)
+    cabin = coded["Cabin"]
     return {
-        "pclass": pclass,
+        "pclass": _floats(raw["Pclass"]),
         "age": _floats(raw["Age"]),
         "sibsp": sibsp,
         "parch": parch,
-        "fare": fare,
+        "fare": _floats(raw["Fare"]),
         "family_size": family,
         "is_alone": (family == 1.0).astype(np.float64),
-        "has_cabin": pd.notna(np.asarray(cabin, dtype=object)).astype(np.float64),
-        "sex": _map_each(raw["Sex"], str),
-        "embarked": _map_each(raw["Embarked"], _port),
-        "title": title,
-        "deck": _map_each(cabin, extract_deck),
-        "wcg_group": woman_child_groups(raw, title, pclass, fare),
+        "has_cabin": cabin.present().astype(np.float64),
+        "sex": coded["Sex"].map(str).array(),
+        "embarked": coded["port"].array(),
+        "title": coded["title"].array(),
+        "deck": cabin.map(extract_deck).array(),
+        "wcg_group": woman_child_groups(raw, coded),
     }
 
 
@@ -168,11 +256,20 @@ def frame_columns(raw: pd.DataFrame) -> dict[str, np.ndarray]:
         values = raw[column]
         if schema.RAW_DTYPES[column] == "string":
             objects = values.astype("object").to_numpy()
-            objects[pd.isna(objects)] = None
+            objects[_gaps(objects)] = None
             columns[column] = objects
         else:
             columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     return columns
+
+
+def _gaps(objects: np.ndarray) -> np.ndarray:
+    """Where a text column is empty. The parser's gaps are NaN, the one value unequal to itself,
+    found in half the time `pd.isna` takes; a StringDtype column's pd.NA has no truth value."""
+    try:
+        return np.asarray(objects != objects, dtype=bool)
+    except TypeError:
+        return np.asarray(pd.isna(objects), dtype=bool)
 
 
 def inputs_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
@@ -253,12 +350,3 @@ def _floats(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
         return values.astype(np.float64, copy=False)
     return np.array([np.nan if v is None or v is pd.NA else v for v in values], dtype=np.float64)
-
-
-def _map_each(values: Sequence[Any] | np.ndarray, fn: Callable[[Any], str]) -> np.ndarray:
-    """`fn` of every value as an object array; large inputs map each distinct value once."""
-    if len(values) <= _DISTINCT_FROM:
-        return np.array([fn(v) for v in values], dtype=object)
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    mapped = np.array([*(fn(v) for v in distinct), fn(None)], dtype=object)
-    return mapped[codes]  # -1 (a gap) picks fn(None), the last entry
