@@ -48,6 +48,24 @@ def test_status_json_names_the_champion_with_metrics_lineage_and_history(
     assert set(status["monitoring"]) >= {"latest", "cursor", "alarming_windows", "retraining_cursor"}
 
 
+def test_status_shows_what_the_registry_holds_whether_from_the_saved_view_or_live(
+    workspace_env: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate saves the view `status` answers from; a view the store moved past is not used."""
+    from titanic_mlops.adapters.mlflow import view
+
+    settings = deployment_for(workspace_env).settings
+    live = view.live(registry_for(workspace_env))
+    saved = view.load(
+        settings.state_layout.registry_view, settings.resolved_tracking_uri, settings.model_name
+    )
+    assert saved is None or saved == live
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {alias: shown[alias] for alias in view.ALIASES} == live
+
+
 def test_batch_scoring_writes_a_kaggle_submission_identical_for_both_engines(
     workspace_env: Workspace, tmp_path: Path
 ) -> None:

@@ -73,3 +73,30 @@ def test_status_imports_no_statistics_or_training_library_before_it_reads_the_re
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_status_answers_from_the_saved_registry_view_without_importing_mlflow(state: Path) -> None:
+    """After the gate saved the view, `status` shows the aliases without MLflow (about two
+    seconds); the view says what the store held (tests/adapters/test_mlflow_view.py)."""
+    from titanic_mlops.adapters.mlflow import view
+
+    layout = StateLayout(state)
+    layout.mlflow_db.parent.mkdir(parents=True)
+    layout.mlflow_db.write_bytes(b"SQLite format 3\x00")
+    metrics = {"holdout_accuracy": 0.83, "holdout_roc_auc": 0.87}
+    champion = {"name": "titanic-survival", "version": "7", "run_id": "abcdef1234", "metrics": metrics}
+    saved = view.SavedView(
+        tracking_uri=f"sqlite:///{layout.mlflow_db}",
+        model_name="titanic-survival",
+        fingerprint=view.fingerprint(layout.mlflow_db),
+        versions={"champion": champion, "challenger": None},
+    )
+    layout.registry_view.parent.mkdir(parents=True)
+    layout.registry_view.write_text(saved.model_dump_json(), encoding="utf-8")
+    code = (
+        "import sys; from titanic_mlops.cli.main import main; rc = main(['status']); "
+        "print('mlflow loaded' if 'mlflow' in sys.modules else 'no mlflow', rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "champion   v7  accuracy 0.8300  roc_auc 0.8700  run abcdef12" in done.stdout, done.stderr
+    assert done.stdout.strip().endswith("no mlflow 0")

@@ -9,8 +9,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from tests.support.rai import fitted, snapshot
 from titanic_mlops.domain import fairness, fairness_gate
+from titanic_mlops.domain.gate_checks import GateDecision
 from titanic_mlops.domain.params import FairnessParams
-from titanic_mlops.domain.promotion import GateDecision
 from titanic_mlops.services import fairness as fairness_service
 
 POLICY = FairnessParams(

@@ -135,7 +135,7 @@ def test_group_keys_of_a_large_batch_equal_each_record_s_own() -> None:
     records = variants * 50
     batch = features.row_features(features.records_columns(records))["wcg_group"].tolist()
     one_by_one = [features.row_features(features.records_columns([r]))["wcg_group"][0] for r in variants]
-    assert len(records) > 256  # features._DISTINCT_FROM: the large-input path
+    assert len(records) > 256  # coded.SMALL: the large-input path
     assert batch == one_by_one * 50
     assert one_by_one == [
         "palsson|3|34990|7.25|S",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from titanic_mlops.domain import evaluation, features, schema, training
+from titanic_mlops.domain.metrics import EvaluationReport
 from titanic_mlops.domain.params import SplitParams
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "external" / "titanic" / "train.csv"
@@ -54,7 +55,7 @@ def test_v1_re_evaluated_after_feedback_reproduces_its_registered_metrics() -> N
         seed=42,
     )
 
-    def holdout_report(table: pd.DataFrame, index: pd.Index) -> evaluation.EvaluationReport:
+    def holdout_report(table: pd.DataFrame, index: pd.Index) -> EvaluationReport:
         rows = table.loc[index]
         return evaluation.evaluate(v1, features.coerce_inputs(rows), rows[schema.LABEL].to_numpy())
 

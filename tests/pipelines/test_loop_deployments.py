@@ -13,7 +13,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from monitoring import scheduled
 from pipelines import retraining
 from tests.support.workspace import ROOT
-from titanic_mlops.domain.promotion import GateCheck
+from titanic_mlops.domain.gate_checks import GateCheck
 from titanic_mlops.domain.records import CycleResult, FlowRunOrigin, PromotionEvent, RetrainingOutcome
 from titanic_mlops.services import monitor
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from titanic_mlops.domain.evaluation import EvaluationReport, Metrics
+from titanic_mlops.domain.metrics import EvaluationReport, Metrics
 from titanic_mlops.domain.training import LeaderboardRow, Selection
 from titanic_mlops.services import train
 

@@ -7,14 +7,19 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from titanic_mlops.config import layout
 from titanic_mlops.config.settings import Settings
 from titanic_mlops.domain.errors import TitanicMlopsError
-from titanic_mlops.services.deployment import Deployment
+
+if TYPE_CHECKING:  # every command imports this module; `promote` on a judged version needs none of it
+    from titanic_mlops.services.deployment import Deployment
 
 
 def deployment() -> Deployment:
+    from titanic_mlops.services.deployment import Deployment
+
     return Deployment(Settings())
 
 

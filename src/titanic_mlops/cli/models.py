@@ -11,7 +11,6 @@ from typing import Any
 
 from titanic_mlops.cli.context import deployment, print_json
 from titanic_mlops.cli.help import Subparsers, command
-from titanic_mlops.services.deployment import Deployment
 
 logger = logging.getLogger("titanic_mlops")
 
@@ -21,7 +20,8 @@ def _status(args: argparse.Namespace) -> int:
 
     current = deployment()
     missing = current.missing_tracking_store()
-    registry = None if missing else current.registry()
+    s = current.settings
+    registry = None if missing else (s.resolved_tracking_uri, s.model_name, current.registry_versions)
     payload = status.collect(registry, current.history_path, current.monitoring_store, missing)
     payload["loop"] = _loop(current.settings.state_layout.loop_server)
     if args.json:
@@ -122,8 +122,10 @@ def _export(args: argparse.Namespace) -> int:
 def _rollback(args: argparse.Namespace) -> int:
     from titanic_mlops.services import promote
 
-    current: Deployment = deployment()
-    event = promote.rollback(current.existing_registry(), current.history_path, reason=args.reason)
+    current = deployment()
+    registry = current.existing_registry()
+    event = promote.rollback(registry, current.history_path, reason=args.reason)
+    current.save_registry_view(registry)
     logger.info("rollback: champion %s -> %s", event.champion_before, event.champion_after)
     print_json(event.model_dump(mode="json"))
     return 0

@@ -99,6 +99,7 @@ def _promote(args: argparse.Namespace) -> int:
     from titanic_mlops.services import experiment, promote
 
     current = deployment()
+    registry = current.registry()
     recent = None
     if args.recent is not None and args.recent.exists():
         recent = pd.read_parquet(args.recent)
@@ -107,7 +108,7 @@ def _promote(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     staging = experiment.Staging(params.experiment, current.state)
     event = promote.run_gate(
-        current.registry(),
+        registry,
         candidate.ref,
         pd.read_parquet(args.holdout),
         params.promote,
@@ -118,6 +119,7 @@ def _promote(args: argparse.Namespace) -> int:
         staging=staging,
     )
     atomic.write_json(args.out, event.model_dump(mode="json"))
+    current.save_registry_view(registry)
     logger.info("promote: version %s %s", candidate.version, event.reason)
     return 0
 

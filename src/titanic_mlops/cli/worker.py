@@ -10,7 +10,6 @@ import argparse
 import os
 from pathlib import Path
 
-from titanic_mlops import atomic
 from titanic_mlops.cli.context import chosen_workspace, deployment, print_json
 from titanic_mlops.cli.help import command
 from titanic_mlops.domain.errors import TitanicMlopsError
@@ -41,6 +40,7 @@ def _worker(args: argparse.Namespace) -> int:
     from monitoring.scheduled import monitor_deployment
     from pipelines.retraining import retrain_deployment
     from pipelines.worker import serve_deployments
+    from titanic_mlops import atomic
 
     # Where `status` finds the loop without PREFECT_API_URL in its own environment.
     pointer = current.settings.state_layout.loop_server

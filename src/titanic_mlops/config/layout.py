@@ -190,6 +190,11 @@ class StateLayout:
         return self.run / "worker.prefect-api"
 
     @property
+    def registry_view(self) -> Path:
+        """The registry as `status` shows it, while the embedded store is unchanged (adapters.mlflow.view)."""
+        return self.run / "registry-view.json"
+
+    @property
     def experiment(self) -> Path:
         """The online experiment (embedded profile): its state, the shadow log, the guardrail."""
         return self.root / "experiment"

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from titanic_mlops.domain import paired
+from titanic_mlops.domain.metrics import EvaluationReport, Metrics
 from titanic_mlops.domain.schema import THRESHOLD
 
 SLICE_COLUMNS = ("sex", "pclass")
@@ -20,29 +20,6 @@ SLICE_COLUMNS = ("sex", "pclass")
 
 class ProbabilisticModel(Protocol):
     def predict_proba(self, x: pd.DataFrame) -> Any: ...
-
-
-class Metrics(BaseModel):
-    """Classification metrics at the decision threshold; ROC AUC only when both classes occur."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    accuracy: float
-    f1: float
-    precision: float
-    recall: float
-    rows: int
-    roc_auc: float | None = None
-
-
-class EvaluationReport(BaseModel):
-    """One model on one labelled set: overall, per slice, and the women-survive baseline."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    overall: Metrics
-    slices: dict[str, Metrics]
-    baseline: Metrics
 
 
 def predicted(probability: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from titanic_mlops.domain.fairness import GroupReport
+from titanic_mlops.domain.gate_checks import GateCheck, GateDecision
 from titanic_mlops.domain.params import FairnessParams
-from titanic_mlops.domain.promotion import GateCheck, GateDecision
 
 
 def gate_checks(

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from titanic_mlops.domain import schema
+from titanic_mlops.domain.coded import SMALL, Coded, joined
 
 NUMERIC: Final = (
     "pclass",
@@ -59,8 +60,6 @@ _TITLE = re.compile(r",\s*([^.]+)\.")
 _TITLE_ALIASES: Final = {"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs", "Lady": "Mrs", "Dona": "Mrs"}
 _COMMON_TITLES: Final = frozenset({"Mr", "Mrs", "Miss", "Master"})
 _PORTS: Final = frozenset(str(v) for v in schema.ALLOWED_VALUES["Embarked"])
-# Above this many rows, text is mapped once per distinct value (names repeat in large batches).
-_DISTINCT_FROM: Final = 256
 
 
 def extract_title(name: str | None) -> str:
@@ -80,52 +79,6 @@ def extract_deck(cabin: str | None) -> str:
         return UNKNOWN
     letter = cabin.strip()[0].upper()
     return letter if letter.isalpha() else UNKNOWN
-
-
-class Coded(NamedTuple):
-    """A column as codes into its values: `values[codes]` is every row's value.
-
-    Large inputs (a batch chunk) hold each distinct value once, so a text feature is computed
-    once per distinct value (names, tickets and fares repeat in a batch); small ones (a
-    request's rows) hold every row's own value, which costs less than finding the distinct ones.
-    A gap is None among the values.
-    """
-
-    codes: np.ndarray
-    values: np.ndarray
-
-    @classmethod
-    def of(cls, column: Sequence[Any] | np.ndarray) -> Coded:
-        """The column coded: per distinct value when large, per row when small."""
-        if len(column) <= _DISTINCT_FROM:
-            return cls(np.arange(len(column)), np.asarray(column, dtype=object))
-        numeric = isinstance(column, np.ndarray) and column.dtype.kind == "f"
-        codes, distinct = pd.factorize(np.asarray(column, dtype=None if numeric else object))
-        values = np.empty(len(distinct) + 1, dtype=object)
-        values[:-1], values[-1] = distinct, None
-        return cls(np.where(codes < 0, len(distinct), codes), values)  # a gap (-1) is the None
-
-    def map(self, fn: Callable[[Any], str]) -> Coded:
-        """`fn` of every value, computed once per value held."""
-        return Coded(self.codes, np.array([fn(v) for v in self.values], dtype=object))
-
-    def rows(self, index: np.ndarray) -> Coded:
-        """The rows at `index`, holding only the values they use."""
-        codes = self.codes[index]
-        if len(codes) <= _DISTINCT_FROM:
-            return Coded(np.arange(len(codes)), self.values[codes])
-        compact, used = pd.factorize(codes)
-        return Coded(compact, self.values[used])
-
-    def array(self) -> np.ndarray:
-        return self.values.take(self.codes)
-
-    def present(self) -> np.ndarray:
-        """True where the row's value is not a gap."""
-        return np.take(np.asarray(pd.notna(self.values), dtype=bool), self.codes)
-
-    def equals(self, value: str) -> np.ndarray:
-        return np.take(np.asarray(self.values == value, dtype=bool), self.codes)
 
 
 def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarray:
@@ -149,7 +102,7 @@ def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarra
     names, ports = name.rows(members), coded["port"].rows(members)
     pclass, fare = _floats(raw["Pclass"])[members], _floats(raw["Fare"])[members]
     ticket = np.asarray(raw["Ticket"], dtype=object)[members]
-    if len(members) <= _DISTINCT_FROM:  # a request: each key directly
+    if len(members) <= SMALL:  # a request: each key directly
         rows = zip(names.array(), pclass.tolist(), ticket, fare.tolist(), ports.array(), strict=True)
         groups[members] = [
             "|".join((_surname(n), _class_text(c), _ticket_stem(t), _fare_text(f), p))
@@ -163,7 +116,7 @@ def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarra
         Coded.of(fare).map(_fare_text),
         ports,
     )
-    groups[members] = _joined(parts)
+    groups[members] = joined(parts)
     return groups
 
 
@@ -185,25 +138,6 @@ def _fare_text(fare: float | None) -> str:
 
 def _port(embarked: str | None) -> str:
     return embarked if isinstance(embarked, str) and embarked in _PORTS else UNKNOWN
-
-
-def _joined(parts: Sequence[Coded]) -> np.ndarray:
-    """`"|".join` of the parts row by row, each distinct combination of their codes once."""
-    rows = len(parts[0].codes)
-    combined = np.zeros(rows, dtype=np.int64)
-    for part in parts:  # one code per distinct combination so far, in order of first appearance
-        combined, _ = pd.factorize(combined * len(part.values) + part.codes)
-    first = _first_rows(combined)
-    texts = (p.values.take(p.codes.take(first)).tolist() for p in parts)
-    keys = np.array(["|".join(key) for key in zip(*texts, strict=True)], dtype=object)
-    return keys[combined]
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """Each code's first row, for codes numbered in order of first appearance (as factorized):
-    the rows where the running maximum grows."""
-    running = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
 
 
 def row_features(raw: RawColumns) -> Columns:

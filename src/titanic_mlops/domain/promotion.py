@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from titanic_mlops.domain import evaluation, paired
-from titanic_mlops.domain.evaluation import EvaluationReport
+from titanic_mlops.domain.gate_checks import GateCheck, GateDecision
+from titanic_mlops.domain.metrics import EvaluationReport
 from titanic_mlops.domain.params import PromoteParams
 
 
@@ -50,35 +50,6 @@ def compare(
         evaluation.report(inputs, labels, challenger),
         None if champion is None else evaluation.report(inputs, labels, champion),
     )
-
-
-class GateCheck(BaseModel):
-    """One named check of the gate: what it compared, and the interval it judged."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    check: str
-    passed: bool
-    detail: str
-    estimate: float | None = None
-    low: float | None = None
-    high: float | None = None
-    confidence: float | None = None
-    p_value: float | None = None
-
-
-class GateDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    promote: bool
-    checks: list[GateCheck]
-
-    @property
-    def reason(self) -> str:
-        failed = [c.detail for c in self.checks if not c.passed]
-        if failed:
-            return "refused: " + "; ".join(failed)
-        return "promoted: " + "; ".join(c.detail for c in self.checks)
 
 
 def decide(primary: Comparison, others: list[Comparison], policy: PromoteParams) -> GateDecision:

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from titanic_mlops.domain.evaluation import Metrics
 from titanic_mlops.domain.experiment_records import ExperimentEvent
-from titanic_mlops.domain.promotion import GateCheck
+from titanic_mlops.domain.gate_checks import GateCheck
+from titanic_mlops.domain.metrics import Metrics
 
 Action = Literal["none", "retrain"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from titanic_mlops.domain.evaluation import Metrics
+from titanic_mlops.domain.metrics import Metrics
 from titanic_mlops.domain.versions import ModelRef
 
 

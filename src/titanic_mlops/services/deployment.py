@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from titanic_mlops.adapters import feast_store
+from titanic_mlops.adapters.mlflow import view
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.config import profiles
 from titanic_mlops.config.layout import StateLayout
@@ -47,6 +48,17 @@ class Deployment:
         s = self.settings
         relocation.settle(self.state)  # a copied state's records name the original until rebased
         return Registry(s.resolved_tracking_uri, s.resolved_artifact_root, s.model_name, probe_timeout)
+
+    def registry_versions(self) -> view.Versions:
+        """What each alias points at, as `status` shows it: the saved view while the embedded
+        store is unchanged since it was saved (no MLflow import), else read live."""
+        s = self.settings
+        saved = view.load(s.state_layout.registry_view, s.resolved_tracking_uri, s.model_name)
+        return saved if saved is not None else view.live(self.registry())
+
+    def save_registry_view(self, registry: Registry) -> None:
+        """After an alias moved: `status` answers from this until the store is written again."""
+        view.save(registry, self.settings.state_layout.registry_view)
 
     def missing_tracking_store(self) -> Path | None:
         """The embedded MLflow database when it does not exist yet (opening it would create it)."""

@@ -28,8 +28,8 @@ from titanic_mlops.domain.experiment_records import (
     ExperimentState,
     Mode,
 )
+from titanic_mlops.domain.gate_checks import GateCheck
 from titanic_mlops.domain.params import ExperimentParams
-from titanic_mlops.domain.promotion import GateCheck
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, ModelRef
 from titanic_mlops.stores import history

@@ -33,7 +33,10 @@ def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
     shadow = ShadowLog(paths.shadow_log)
     try:
         with opened_log(deployment) as log:
-            outcome = experiment.evaluate(deployment.registry(), log, shadow, paths, deployment.history_path)
+            registry = deployment.registry()
+            outcome = experiment.evaluate(registry, log, shadow, paths, deployment.history_path)
+            if outcome is not None:  # a decision or a rollback moved an alias
+                deployment.save_registry_view(registry)
             if isinstance(outcome, ExperimentDecision) and state.mode == "shadow":
                 pairs = experiment.shadow_pairs(state, log, shadow)
                 experiment_report.write(deployment.state, state, outcome, pairs)

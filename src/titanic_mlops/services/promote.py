@@ -16,6 +16,8 @@ from titanic_mlops.adapters.mlflow import record
 from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.domain import dataset, evaluation, fairness_gate, promotion
 from titanic_mlops.domain.errors import ModelNotFound
+from titanic_mlops.domain.gate_checks import GateCheck
+from titanic_mlops.domain.metrics import EvaluationReport
 from titanic_mlops.domain.params import PromoteParams
 from titanic_mlops.domain.records import PromotionEvent, RollbackEvent, SetMetrics
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, PREVIOUS, ModelRef
@@ -24,7 +26,7 @@ from titanic_mlops.services.experiment import Staging
 from titanic_mlops.stores import history
 
 
-def evaluate_version(registry: Registry, ref: ModelRef, frame: pd.DataFrame) -> evaluation.EvaluationReport:
+def evaluate_version(registry: Registry, ref: ModelRef, frame: pd.DataFrame) -> EvaluationReport:
     inputs, labels = dataset.inputs_and_labels(frame)
     return evaluation.evaluate(registry.load_sklearn(ref), inputs, labels)
 
@@ -146,7 +148,7 @@ def fairness_checks(
     champion: ModelRef | None,
     holdout: pd.DataFrame,
     policy: PromoteParams,
-) -> list[promotion.GateCheck]:
+) -> list[GateCheck]:
     """The gate's fairness checks: the challenger's gaps on the holdout vs the ceiling and the champion's."""
     assert policy.fairness is not None
     new = fairness_service.model_reports(registry.load_sklearn(candidate), holdout)

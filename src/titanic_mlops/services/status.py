@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION
 from titanic_mlops.services import experiment_cycle
 from titanic_mlops.stores import history
@@ -14,22 +13,23 @@ from titanic_mlops.stores.interfaces import MonitoringStore
 
 
 def collect(
-    registry: Registry | None,
+    registry: tuple[str, str, Callable[[], Mapping[str, Any]]] | None,
     history_path: Path,
     open_monitoring: Callable[[], MonitoringStore],
     missing_store: Path | None = None,
 ) -> dict[str, Any]:
-    """Everything `status` shows. `registry` is None when the embedded tracking database
-    (`missing_store`) does not exist yet: a read-only command reports that, it never creates it."""
+    """Everything `status` shows. `registry` is (tracking URI, model name, what each alias points
+    at); None when the embedded tracking database (`missing_store`) does not exist yet: a
+    read-only command reports that, it never creates it."""
     payload: dict[str, Any] = {}
     if registry is None:
         payload["tracking"] = f"no MLflow database at {missing_store} yet: run `dvc repro` (or `make demo`)"
         payload.update({CHAMPION: None, CHALLENGER: None})
     else:
-        payload.update(tracking_uri=registry.tracking_uri, model_name=registry.model_name)
-        for alias in (CHAMPION, CHALLENGER):
-            ref = registry.alias(alias)
-            payload[alias] = registry.describe(ref) if ref else None
+        tracking_uri, model_name, versions = registry
+        payload.update(tracking_uri=tracking_uri, model_name=model_name)
+        described = versions()
+        payload.update({alias: described.get(alias) for alias in (CHAMPION, CHALLENGER)})
     payload["history"] = [event.model_dump(mode="json") for event in history.read(history_path)]
     payload["monitoring"] = monitoring(open_monitoring)
     payload["experiment"] = experiment_cycle.status(history_path.parent)  # a12: the online A/B test

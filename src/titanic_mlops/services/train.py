@@ -21,6 +21,7 @@ from titanic_mlops.adapters.mlflow.registry import Registry
 from titanic_mlops.config import layout
 from titanic_mlops.domain import dataset, evaluation, features, schema, training
 from titanic_mlops.domain.anomaly import Sidecar
+from titanic_mlops.domain.metrics import EvaluationReport
 from titanic_mlops.domain.params import Params
 from titanic_mlops.domain.stage_outputs import Candidate, ValidationReport
 from titanic_mlops.domain.versions import ModelRef
@@ -81,7 +82,7 @@ def register(
     model: Any,
     holdout: pd.DataFrame,
     selection: training.Selection,
-    report: evaluation.EvaluationReport,
+    report: EvaluationReport,
     tags: dict[str, str],
     params: Params,
     train_frame: pd.DataFrame | None = None,
@@ -125,7 +126,7 @@ def _log_selected(
     model: Any,
     holdout: pd.DataFrame,
     selection: training.Selection,
-    report: evaluation.EvaluationReport,
+    report: EvaluationReport,
     tags: dict[str, str],
     params: Params,
     importance: pd.DataFrame,
@@ -208,7 +209,7 @@ def responsible_ai(
 
 
 def write_reports(
-    report: evaluation.EvaluationReport,
+    report: EvaluationReport,
     selection: training.Selection,
     labels: np.ndarray,
     probability: np.ndarray,

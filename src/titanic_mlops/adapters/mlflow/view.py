@@ -1,0 +1,104 @@
+"""The registry as `status` shows it, saved beside the embedded store, so that `status` need not
+import MLflow: MLflow's import and its SQLAlchemy store are about two seconds of a `status`
+that otherwise takes well under one.
+
+Only for the embedded SQLite store. The saved view records the database's fingerprint (inode,
+size and modification time of the file and of its journals), which every write to the store
+changes, and is used only while the fingerprint is unchanged: a stale view is never shown, it
+only costs a live read. The commands that move an alias (the gate, a rollback, the experiment's
+decisions) save it once their writes are done; a view read while another process wrote is not
+saved. A tracking server or a database elsewhere is read every time.
+
+This module imports neither MLflow nor pandas: `status` loads it on every call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, ModelRef
+
+ALIASES = (CHAMPION, CHALLENGER)
+# Each alias -> `Registry.describe` of the version it points at, or None.
+Versions = dict[str, dict[str, Any] | None]
+_EMBEDDED = "sqlite:///"
+
+
+class Readable(Protocol):
+    """What the view reads of `registry.Registry`."""
+
+    tracking_uri: str
+    model_name: str
+
+    def alias(self, alias: str) -> ModelRef | None: ...
+
+    def describe(self, ref: ModelRef) -> dict[str, Any]: ...
+
+
+class SavedView(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tracking_uri: str
+    model_name: str
+    fingerprint: list[list[int]]
+    versions: Versions
+
+
+def database(tracking_uri: str) -> Path | None:
+    """The embedded store's file; None for a tracking server or another database."""
+    return Path(tracking_uri.removeprefix(_EMBEDDED)) if tracking_uri.startswith(_EMBEDDED) else None
+
+
+def fingerprint(db: Path) -> list[list[int]]:
+    """Inode, size and mtime (ns) of the database and of its rollback and write-ahead journals."""
+    marks: list[list[int]] = []
+    for path in (db, db.with_name(db.name + "-journal"), db.with_name(db.name + "-wal")):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            marks.append([])
+            continue
+        marks.append([stat.st_ino, stat.st_size, stat.st_mtime_ns])
+    return marks
+
+
+def live(registry: Readable) -> Versions:
+    """What each alias points at, read from the store now."""
+    return {alias: registry.describe(ref) if (ref := registry.alias(alias)) else None for alias in ALIASES}
+
+
+def load(path: Path, tracking_uri: str, model_name: str) -> Versions | None:
+    """The saved view when it was read from this store, for this model, and nothing was written
+    since; else None (a live read is needed)."""
+    db = database(tracking_uri)
+    if db is None:
+        return None
+    try:
+        saved = SavedView.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):  # none yet, or unreadable: a live read rewrites it later
+        return None
+    if (saved.tracking_uri, saved.model_name) != (tracking_uri, model_name):
+        return None
+    return saved.versions if saved.fingerprint == fingerprint(db) else None
+
+
+def save(registry: Readable, path: Path) -> Versions:
+    """Read the view live and save it with the store's fingerprint, unless the store changed
+    during the read (then a later `status` reads live). Returns what was read."""
+    db = database(registry.tracking_uri)
+    before = None if db is None else fingerprint(db)
+    versions = live(registry)
+    if db is not None and fingerprint(db) == before:
+        from titanic_mlops import atomic
+
+        view = SavedView(
+            tracking_uri=registry.tracking_uri,
+            model_name=registry.model_name,
+            fingerprint=before,
+            versions=versions,
+        )
+        atomic.write_json(path, view.model_dump(mode="json"))
+    return versions
