@@ -61,6 +61,21 @@ def test_a_saved_view_answers_until_the_store_is_written(tmp_path: Path) -> None
     assert view.load(path, registry.tracking_uri, registry.model_name) is None
 
 
+def test_a_commit_that_kept_the_size_and_the_timestamp_is_a_write(tmp_path: Path) -> None:
+    """Within the kernel's coarse timestamp tick a page rewrite leaves size and mtime as they
+    were; SQLite's header change counter still moves."""
+    db, path, registry = _store(tmp_path)
+    db.write_bytes(b"SQLite format 3\x00" + bytes(8) + (41).to_bytes(4, "big") + bytes(72))
+    view.save(registry, path)
+    stat = db.stat()
+    with db.open("r+b") as f:
+        f.seek(24)
+        f.write((42).to_bytes(4, "big"))
+    os.utime(db, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert db.stat().st_size == stat.st_size
+    assert view.load(path, registry.tracking_uri, registry.model_name) is None
+
+
 def test_a_journal_appearing_is_a_write(tmp_path: Path) -> None:
     db, path, registry = _store(tmp_path)
     view.save(registry, path)

@@ -53,7 +53,13 @@ def database(tracking_uri: str) -> Path | None:
 
 
 def fingerprint(db: Path) -> list[list[int]]:
-    """Inode, size and mtime (ns) of the database and of its rollback and write-ahead journals."""
+    """Inode, size and mtime (ns) of the database and of its rollback and write-ahead journals,
+    and the database header's change counter.
+
+    The counter (bytes 24-27, which SQLite bumps on every commit in rollback-journal mode, the
+    mode MLflow leaves it in) catches a write that kept the size within the kernel's coarse
+    timestamp tick; a write in WAL mode grows the `-wal` file instead.
+    """
     marks: list[list[int]] = []
     for path in (db, db.with_name(db.name + "-journal"), db.with_name(db.name + "-wal")):
         try:
@@ -62,7 +68,17 @@ def fingerprint(db: Path) -> list[list[int]]:
             marks.append([])
             continue
         marks.append([stat.st_ino, stat.st_size, stat.st_mtime_ns])
+    marks[0].append(_change_counter(db))
     return marks
+
+
+def _change_counter(db: Path) -> int:
+    try:
+        with db.open("rb") as f:
+            header = f.read(28)
+    except FileNotFoundError:
+        return -1
+    return int.from_bytes(header[24:28], "big") if len(header) == 28 else -1
 
 
 def live(registry: Readable) -> Versions:
