@@ -8,6 +8,7 @@ the profile (embedded or production) decides every one of them the same way ever
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from titanic_mlops.services import relocation
 from titanic_mlops.services.ticket_sizes import TicketSizes
 from titanic_mlops.stores import factory, urls
 from titanic_mlops.stores.interfaces import MonitoringStore, PredictionLog
+
+logger = logging.getLogger("titanic_mlops")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,14 @@ class Deployment:
         return saved if saved is not None else view.live(self.registry())
 
     def save_registry_view(self, registry: Registry) -> None:
-        """After an alias moved: `status` answers from this until the store is written again."""
-        view.save(registry, self.settings.state_layout.registry_view)
+        """After an alias moved: `status` answers from this until the store is written again.
+
+        Best effort: the decision is made and recorded already, and without a view `status`
+        reads the registry live, so a failure here is logged, never raised."""
+        try:
+            view.save(registry, self.settings.state_layout.registry_view)
+        except Exception as exc:  # see above: nothing is lost but a faster `status`
+            logger.warning("registry view not saved (status will read MLflow): %s", exc)
 
     def missing_tracking_store(self) -> Path | None:
         """The embedded MLflow database when it does not exist yet (opening it would create it)."""
