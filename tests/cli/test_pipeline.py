@@ -54,10 +54,12 @@ def test_status_shows_what_the_registry_holds_whether_from_the_saved_view_or_liv
     """The gate saves the view `status` answers from; a view the store moved past is not used."""
     from titanic_mlops.adapters.mlflow import view
 
-    settings = deployment_for(workspace_env).settings
+    deployment = deployment_for(workspace_env)
+    settings = deployment.settings
     live = view.live(registry_for(workspace_env))
+    db = deployment.embedded_tracking_store()
     saved = view.load(
-        settings.state_layout.registry_view, settings.resolved_tracking_uri, settings.model_name
+        settings.state_layout.registry_view, db, settings.resolved_tracking_uri, settings.model_name
     )
     assert saved is None or saved == live
     capsys.readouterr()

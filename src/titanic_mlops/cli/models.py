@@ -21,7 +21,8 @@ def _status(args: argparse.Namespace) -> int:
     current = deployment()
     missing = current.missing_tracking_store()
     s = current.settings
-    registry = None if missing else (s.resolved_tracking_uri, s.model_name, current.registry_versions)
+    source = status.RegistrySource(s.resolved_tracking_uri, s.model_name, current.registry_versions)
+    registry = None if missing else source
     payload = status.collect(registry, current.history_path, current.monitoring_store, missing)
     payload["loop"] = _loop(current.settings.state_layout.loop_server)
     if args.json:

@@ -64,8 +64,12 @@ class Coded(NamedTuple):
 
 
 def joined(parts: Sequence[Coded]) -> np.ndarray:
-    """`"|".join` of the parts row by row, each distinct combination of their codes once."""
+    """`"|".join` of the parts row by row; large inputs join each distinct combination of their
+    codes once, small ones each row (finding the combinations would cost more)."""
     rows = len(parts[0].codes)
+    if rows <= SMALL:
+        texts = (p.array().tolist() for p in parts)
+        return np.array(["|".join(key) for key in zip(*texts, strict=True)], dtype=object)
     combined = np.zeros(rows, dtype=np.int64)
     for part in parts:  # one code per distinct combination so far, in order of first appearance
         combined, _ = pd.factorize(combined * len(part.values) + part.codes)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from titanic_mlops.domain import schema
-from titanic_mlops.domain.coded import SMALL, Coded, joined
+from titanic_mlops.domain.coded import Coded, joined
 
 NUMERIC: Final = (
     "pclass",
@@ -81,14 +81,17 @@ def extract_deck(cabin: str | None) -> str:
     return letter if letter.isalpha() else UNKNOWN
 
 
-def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarray:
+def woman_child_groups(
+    raw: RawColumns, coded: Mapping[str, Coded], pclass: np.ndarray, fare: np.ndarray
+) -> np.ndarray:
     """The woman-child group key of every row: surname, class, ticket but its last digit, fare
     and port.
 
     Women and boys (title Master) travelling together lived or died together far more than
     class and sex alone tell; men belong to no group (`NO_GROUP`). The key uses only the
     passenger's own record, so every path computes it the same way. `coded` holds the columns
-    `row_features` already coded (Name, Sex, title, port), so no text is hashed twice. Built
+    `row_features` already coded (Name, Sex, title, port) and `pclass`/`fare` the numbers it
+    parsed, so nothing is computed twice. Built
     only for the women and boys (about two fifths of passengers), each part once per distinct
     value and each key once per distinct combination of parts: batch scoring spent most of its
     time here when every member's key was joined in Python.
@@ -99,22 +102,12 @@ def woman_child_groups(raw: RawColumns, coded: Mapping[str, Coded]) -> np.ndarra
     groups = np.full(len(women_and_boys), NO_GROUP, dtype=object)
     if not len(members):
         return groups  # men only (most single requests)
-    names, ports = name.rows(members), coded["port"].rows(members)
-    pclass, fare = _floats(raw["Pclass"])[members], _floats(raw["Fare"])[members]
-    ticket = np.asarray(raw["Ticket"], dtype=object)[members]
-    if len(members) <= SMALL:  # a request: each key directly
-        rows = zip(names.array(), pclass.tolist(), ticket, fare.tolist(), ports.array(), strict=True)
-        groups[members] = [
-            "|".join((_surname(n), _class_text(c), _ticket_stem(t), _fare_text(f), p))
-            for n, c, t, f, p in rows
-        ]
-        return groups
     parts = (
-        names.map(_surname),
-        Coded.of(pclass).map(_class_text),
-        Coded.of(ticket).map(_ticket_stem),
-        Coded.of(fare).map(_fare_text),
-        ports,
+        name.rows(members).map(_surname),
+        Coded.of(pclass[members]).map(_class_text),
+        Coded.of(np.asarray(raw["Ticket"], dtype=object)[members]).map(_ticket_stem),
+        Coded.of(fare[members]).map(_fare_text),
+        coded["port"].rows(members),
     )
     groups[members] = joined(parts)
     return groups
@@ -148,12 +141,13 @@ def row_features(raw: RawColumns) -> Columns:
     coded["title"] = coded["Name"].map(extract_title)
     coded["port"] = Coded.of(raw["Embarked"]).map(_port)
     cabin = coded["Cabin"]
+    pclass, fare = _floats(raw["Pclass"]), _floats(raw["Fare"])
     return {
-        "pclass": _floats(raw["Pclass"]),
+        "pclass": pclass,
         "age": _floats(raw["Age"]),
         "sibsp": sibsp,
         "parch": parch,
-        "fare": _floats(raw["Fare"]),
+        "fare": fare,
         "family_size": family,
         "is_alone": (family == 1.0).astype(np.float64),
         "has_cabin": cabin.present().astype(np.float64),
@@ -161,7 +155,7 @@ def row_features(raw: RawColumns) -> Columns:
         "embarked": coded["port"].array(),
         "title": coded["title"].array(),
         "deck": cabin.map(extract_deck).array(),
-        "wcg_group": woman_child_groups(raw, coded),
+        "wcg_group": woman_child_groups(raw, coded, pclass, fare),
     }
 
 

@@ -56,7 +56,12 @@ class Deployment:
         """What each alias points at, as `status` shows it: the saved view while the embedded
         store is unchanged since it was saved (no MLflow import), else read live."""
         s = self.settings
-        saved = view.load(s.state_layout.registry_view, s.resolved_tracking_uri, s.model_name)
+        saved = view.load(
+            s.state_layout.registry_view,
+            self.embedded_tracking_store(),
+            s.resolved_tracking_uri,
+            s.model_name,
+        )
         return saved if saved is not None else view.live(self.registry())
 
     def save_registry_view(self, registry: Registry) -> None:
@@ -65,17 +70,21 @@ class Deployment:
         Best effort: the decision is made and recorded already, and without a view `status`
         reads the registry live, so a failure here is logged, never raised."""
         try:
-            view.save(registry, self.settings.state_layout.registry_view)
+            view.save(registry, self.settings.state_layout.registry_view, self.embedded_tracking_store())
         except Exception as exc:  # see above: nothing is lost but a faster `status`
             logger.warning("registry view not saved (status will read MLflow): %s", exc)
 
-    def missing_tracking_store(self) -> Path | None:
-        """The embedded MLflow database when it does not exist yet (opening it would create it)."""
+    def embedded_tracking_store(self) -> Path | None:
+        """The embedded MLflow database's file; None for a tracking server or another database."""
         uri = self.settings.resolved_tracking_uri
         if not uri.startswith("sqlite:///"):
             return None
-        path = urls.parse(uri, "TITANIC_MLOPS_TRACKING_URI", ("sqlite",)).path
-        return None if path.exists() else path
+        return urls.parse(uri, "TITANIC_MLOPS_TRACKING_URI", ("sqlite",)).path
+
+    def missing_tracking_store(self) -> Path | None:
+        """The embedded MLflow database when it does not exist yet (opening it would create it)."""
+        path = self.embedded_tracking_store()
+        return None if path is None or path.exists() else path
 
     def existing_registry(self) -> Registry:
         """The tracking store for a command that reads models only: never created by reading it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from titanic_mlops.domain.versions import CHALLENGER, CHAMPION
 from titanic_mlops.services import experiment_cycle
@@ -12,23 +12,30 @@ from titanic_mlops.stores import history
 from titanic_mlops.stores.interfaces import MonitoringStore
 
 
+class RegistrySource(NamedTuple):
+    """Where `status` reads the registry: the store, the model, and what each alias points at
+    (the deployment's saved view or a live read, asked only when shown)."""
+
+    tracking_uri: str
+    model_name: str
+    versions: Callable[[], Mapping[str, Any]]
+
+
 def collect(
-    registry: tuple[str, str, Callable[[], Mapping[str, Any]]] | None,
+    registry: RegistrySource | None,
     history_path: Path,
     open_monitoring: Callable[[], MonitoringStore],
     missing_store: Path | None = None,
 ) -> dict[str, Any]:
-    """Everything `status` shows. `registry` is (tracking URI, model name, what each alias points
-    at); None when the embedded tracking database (`missing_store`) does not exist yet: a
-    read-only command reports that, it never creates it."""
+    """Everything `status` shows. `registry` is None when the embedded tracking database
+    (`missing_store`) does not exist yet: a read-only command reports that, it never creates it."""
     payload: dict[str, Any] = {}
     if registry is None:
         payload["tracking"] = f"no MLflow database at {missing_store} yet: run `dvc repro` (or `make demo`)"
         payload.update({CHAMPION: None, CHALLENGER: None})
     else:
-        tracking_uri, model_name, versions = registry
-        payload.update(tracking_uri=tracking_uri, model_name=model_name)
-        described = versions()
+        payload.update(tracking_uri=registry.tracking_uri, model_name=registry.model_name)
+        described = registry.versions()
         payload.update({alias: described.get(alias) for alias in (CHAMPION, CHALLENGER)})
     payload["history"] = [event.model_dump(mode="json") for event in history.read(history_path)]
     payload["monitoring"] = monitoring(open_monitoring)

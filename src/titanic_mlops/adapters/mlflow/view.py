@@ -2,9 +2,10 @@
 import MLflow: MLflow's import and its SQLAlchemy store are about two seconds of a `status`
 that otherwise takes well under one.
 
-Only for the embedded SQLite store. The saved view records the database's fingerprint (inode,
-size and modification time of the file and of its journals), which every write to the store
-changes, and is used only while the fingerprint is unchanged: a stale view is never shown, it
+Only for the embedded SQLite store (the deployment names its file). The saved view records the
+database's fingerprint (inode, size and modification time of the file and of its journals, and
+SQLite's header change counter), which every write to the store changes, and is used only
+while the fingerprint is unchanged: a stale view is never shown, it
 only costs a live read. The commands that move an alias (the gate, a rollback, the experiment's
 decisions) save it once their writes are done; a view read while another process wrote is not
 saved. A tracking server or a database elsewhere is read every time.
@@ -24,7 +25,6 @@ from titanic_mlops.domain.versions import CHALLENGER, CHAMPION, ModelRef
 ALIASES = (CHAMPION, CHALLENGER)
 # Each alias -> `Registry.describe` of the version it points at, or None.
 Versions = dict[str, dict[str, Any] | None]
-_EMBEDDED = "sqlite:///"
 
 
 class Readable(Protocol):
@@ -45,11 +45,6 @@ class SavedView(BaseModel):
     model_name: str
     fingerprint: list[list[int]]
     versions: Versions
-
-
-def database(tracking_uri: str) -> Path | None:
-    """The embedded store's file; None for a tracking server or another database."""
-    return Path(tracking_uri.removeprefix(_EMBEDDED)) if tracking_uri.startswith(_EMBEDDED) else None
 
 
 def fingerprint(db: Path) -> list[list[int]]:
@@ -86,10 +81,9 @@ def live(registry: Readable) -> Versions:
     return {alias: registry.describe(ref) if (ref := registry.alias(alias)) else None for alias in ALIASES}
 
 
-def load(path: Path, tracking_uri: str, model_name: str) -> Versions | None:
-    """The saved view when it was read from this store, for this model, and nothing was written
-    since; else None (a live read is needed)."""
-    db = database(tracking_uri)
+def load(path: Path, db: Path | None, tracking_uri: str, model_name: str) -> Versions | None:
+    """The saved view when it was read from this store (`db`, its file; None when it is not an
+    embedded one), for this model, and nothing was written since; else None (read live)."""
     if db is None:
         return None
     try:
@@ -101,10 +95,10 @@ def load(path: Path, tracking_uri: str, model_name: str) -> Versions | None:
     return saved.versions if saved.fingerprint == fingerprint(db) else None
 
 
-def save(registry: Readable, path: Path) -> Versions:
-    """Read the view live and save it with the store's fingerprint, unless the store changed
-    during the read (then a later `status` reads live). Returns what was read."""
-    db = database(registry.tracking_uri)
+def save(registry: Readable, path: Path, db: Path | None) -> Versions:
+    """Read the view live and save it with the fingerprint of `db` (the store's file), unless
+    the store changed during the read (then a later `status` reads live); nothing is saved for
+    a store that is not embedded (`db` None). Returns what was read."""
     before = None if db is None else fingerprint(db)
     versions = live(registry)
     if db is not None and fingerprint(db) == before:
