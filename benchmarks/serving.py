@@ -2,7 +2,7 @@
 
 One after the other in one run, one worker each (benchmarks/peers.py lists them): the most
 requests/s at 8 and 32 connections (wrk, closed loop), then p50/p99/p99.9 at 25%, 50% and 75% of
-this API's maximum (hey at a fixed rate, open loop), then a 1,000-passenger batch. The API's
+this API's maximum (k6 at a fixed rate, evenly spaced: open loop), then a 1,000-passenger batch. The API's
 resident memory after warm-up and at its peak under load goes in the table. Prints one table
 with ratios to this API and to the floor, and writes it as JSON (--json). The targets (issue 16:
 >= 20x mlflow, ahead of MLServer, KServe and BentoML, >= 0.7x the floor, p99 <= 2 ms at 50%) are
@@ -171,7 +171,7 @@ def table(results: list[dict[str, Any]]) -> str:
         line = f"{r['server']:<30} {r['c8']['rps']:>8.0f} {r['c32']['rps']:>8.0f}"
         line += f" {top / best:>6.2f} {x_floor:>7}"
         for o in r["open"]:
-            late = "" if o["rps"] >= 0.95 * o["target_rps"] else "!"
+            late = "" if o["rps"] >= 0.95 * o["target_rps"] and not o.get("dropped") else "!"
             cell = f"{o['p50']:.2f}/{o['p99']:.2f}/{o['p999']:.1f}{late}"
             line += f" {cell:>22}"
         batch = "failed" if r["batch_ms"] is None else f"{r['batch_ms']:.1f}"

