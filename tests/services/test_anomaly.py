@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from tests.support.rai import inputs_of, snapshot
+from titanic_mlops.adapters.onnx_graph import LeafFinder
 from titanic_mlops.domain import anomaly, features
-from titanic_mlops.services.anomaly import Detector, build_sidecar, flag_rate
+from titanic_mlops.services.anomaly import CHUNK, Detector, build_sidecar, flag_rate
 
 
 @cache
@@ -55,15 +56,33 @@ def test_flagged_is_a_score_above_the_threshold_or_outside() -> None:
     assert decided.tolist() == [False, True, True]
 
 
-def test_scores_do_not_depend_on_how_many_rows_are_walked_at_once() -> None:
-    """Rows are walked in chunks (domain/anomaly.py `_CHUNK`): across a chunk's edge, alone and
+def test_scores_do_not_depend_on_how_many_rows_are_scored_at_once() -> None:
+    """Rows are scored in chunks (services/anomaly.py `CHUNK`): across a chunk's edge, alone and
     with no rows at all, each row's score is its own."""
     inputs, _ = snapshot()
-    forest = detector().sidecar.forest
-    many = pd.concat([inputs] * (anomaly._CHUNK // len(inputs) + 2), ignore_index=True)
-    assert len(many) > anomaly._CHUNK
-    together = forest.scores(columns(many))
-    alone = np.concatenate([forest.scores(columns(inputs.iloc[[i]])) for i in range(5)])
+    many = pd.concat([inputs] * (CHUNK // len(inputs) + 2), ignore_index=True)
+    assert len(many) > CHUNK
+    together = detector().flags(columns(many)).score
+    alone = np.concatenate([detector().flags(columns(inputs.iloc[[i]])).score for i in range(5)])
     np.testing.assert_allclose(together[:5], alone, rtol=0, atol=1e-12)
     np.testing.assert_allclose(together[-len(inputs) :], together[: len(inputs)], rtol=0, atol=1e-12)
-    assert forest.scores(columns(inputs.iloc[:0])).shape == (0,)
+    assert detector().flags(columns(inputs.iloc[:0])).score.shape == (0,)
+
+
+def test_the_leaves_onnxruntime_finds_are_scikit_learns() -> None:
+    """The walk itself, exactly: each row's leaf in each tree is the one `apply` names."""
+    inputs, _ = snapshot()
+    fitted = anomaly.fit_forest(inputs, seed=42)
+    forest = anomaly.to_arrays(fitted)
+    numeric = anomaly.numeric_matrix(columns(inputs))
+    leaves = LeafFinder(forest.nodes).leaves(forest.imputed(numeric))
+    filled = fitted[0].transform(numeric)
+    model = fitted[-1]
+    expected = np.column_stack(
+        [
+            tree.apply(filled[:, cols].astype(np.float32))
+            for tree, cols in zip(model.estimators_, model.estimators_features_, strict=True)
+        ]
+    )
+    assert leaves.shape == (len(inputs), len(model.estimators_))
+    np.testing.assert_array_equal(leaves.astype(np.int64), expected)

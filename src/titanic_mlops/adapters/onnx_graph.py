@@ -1,5 +1,6 @@
-"""The ONNX adapter (skl2onnx, onnxruntime), the only module that imports them: the fitted
-pipeline as an ONNX graph, and its runner."""
+"""The ONNX adapter (onnx, skl2onnx, onnxruntime), the only module that imports them: the fitted
+pipeline as an ONNX graph, and its runner; the outlier forest's trees as a graph that finds
+each row's leaves."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from titanic_mlops.domain import features
+from titanic_mlops.domain.anomaly import Nodes
 from titanic_mlops.domain.group_survival import UNKNOWN_SURVIVAL, GroupSurvival
 
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -62,6 +64,16 @@ def to_onnx(pipeline: Any) -> bytes:
     return bytes(graph.SerializeToString())
 
 
+def _session(payload: bytes) -> Any:
+    """One thread per session: serving runs one worker per core (docs/serving.md)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(payload, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 class OnnxModel:
     """P(survived) from one array per model input, like the pipeline it was converted from.
 
@@ -70,14 +82,7 @@ class OnnxModel:
     """
 
     def __init__(self, payload: bytes) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            payload, sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = _session(payload)
         self._probability_output = self._session.get_outputs()[1].name
 
     def probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -99,3 +104,55 @@ class OnnxModel:
         """The graph alone on a prepared feed (what the batch benchmark calls the floor)."""
         result = self._session.run([self._probability_output], dict(feed))[0]
         return np.asarray(result, dtype=np.float64)[:, 1]
+
+
+class LeafFinder:
+    """The leaf each row reaches in each tree of `Nodes`, by onnxruntime's tree ensemble.
+
+    Each tree is one target of a TreeEnsembleRegressor whose leaves weigh their own index, so
+    the output (rows x trees) is the leaf walk itself, exact in float32 (a tree has far fewer
+    than 2**24 nodes); the score's float64 arithmetic stays in `domain.anomaly.Forest.scores`.
+    A walk of 100 trees for one row took ~10 us here, against ~30 us as a numpy call per level.
+    The splits are `x <= threshold` on float32, as scikit-learn's trees compare.
+    """
+
+    def __init__(self, nodes: Nodes) -> None:
+        from onnx import TensorProto, helper
+
+        leaf = nodes.left == -1
+        tree = nodes.tree_of()
+        local = np.arange(len(nodes.left)) - nodes.roots[tree]
+        trees, columns = len(nodes.roots), int(nodes.feature.max(initial=0)) + 1
+        ensemble = helper.make_node(
+            "TreeEnsembleRegressor",
+            ["X"],
+            ["Y"],
+            domain="ai.onnx.ml",
+            n_targets=trees,
+            aggregate_function="SUM",
+            post_transform="NONE",
+            nodes_treeids=tree.tolist(),
+            nodes_nodeids=local.tolist(),
+            nodes_featureids=nodes.feature.tolist(),
+            nodes_values=np.where(leaf, 0.0, nodes.threshold).tolist(),
+            nodes_modes=np.where(leaf, "LEAF", "BRANCH_LEQ").tolist(),
+            nodes_truenodeids=np.where(leaf, 0, nodes.left).tolist(),
+            nodes_falsenodeids=np.where(leaf, 0, nodes.right).tolist(),
+            target_treeids=tree[leaf].tolist(),
+            target_nodeids=local[leaf].tolist(),
+            target_ids=tree[leaf].tolist(),
+            target_weights=local[leaf].astype(np.float64).tolist(),
+        )
+        graph = helper.make_graph(
+            [ensemble],
+            "outlier-forest-leaves",
+            [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, columns])],
+            [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, trees])],
+        )
+        opsets = [helper.make_opsetid("", TARGET_OPSET[""]), helper.make_opsetid("ai.onnx.ml", 3)]
+        self._session = _session(helper.make_model(graph, opset_imports=opsets).SerializeToString())
+
+    def leaves(self, matrix: np.ndarray) -> np.ndarray:
+        """Rows x trees leaf indices (within each tree) for a float32 rows x columns matrix."""
+        found: np.ndarray = self._session.run(None, {"X": np.ascontiguousarray(matrix, dtype=np.float32)})[0]
+        return found

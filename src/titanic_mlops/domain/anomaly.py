@@ -27,6 +27,14 @@ N_ESTIMATORS = 100
 BACKGROUND_ROWS = 100  # the training sample SHAP explanations are measured against
 
 
+def numeric_matrix(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The numeric model inputs as one float64 matrix (rows x `features.NUMERIC`), gaps NaN.
+
+    Built once per scoring and read by both tests, the envelope and the forest.
+    """
+    return np.column_stack([np.asarray(inputs[c], dtype=np.float64) for c in features.NUMERIC])
+
+
 @dataclass(frozen=True)
 class Envelope:
     """What training saw: numeric min/max, and the categories per categorical input."""
@@ -35,20 +43,27 @@ class Envelope:
     high: dict[str, float]
     levels: dict[str, list[str]]
 
-    def outside(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    def outside(self, inputs: Mapping[str, np.ndarray], numeric: np.ndarray | None = None) -> np.ndarray:
         """True per row where a numeric input leaves [min, max] or a category was never seen.
 
-        A gap (NaN) is no anomaly: the imputer fills it, as training did.
+        A gap (NaN) is no anomaly: the imputer fills it, as training did. `numeric` is
+        `numeric_matrix(inputs)` when the caller has it already.
         """
-        rows = len(next(iter(inputs.values())))
-        out = np.zeros(rows, dtype=bool)
+        matrix = numeric_matrix(inputs) if numeric is None else numeric
+        low, high = self._bounds
         with np.errstate(invalid="ignore"):
-            for name in features.NUMERIC:
-                values = np.asarray(inputs[name], dtype=np.float64)
-                out |= (values < self.low[name]) | (values > self.high[name])
+            out = np.asarray(((matrix < low) | (matrix > high)).any(axis=1))
         for name, seen in self._seen.items():
-            out |= np.fromiter((str(v) not in seen for v in inputs[name]), dtype=bool, count=rows)
+            out |= np.fromiter((str(v) not in seen for v in inputs[name]), dtype=bool, count=len(out))
         return out
+
+    @cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """All numeric columns compared in one call: a call per column cost ~15 us for one row."""
+        return (
+            np.array([self.low[c] for c in features.NUMERIC], dtype=np.float64),
+            np.array([self.high[c] for c in features.NUMERIC], dtype=np.float64),
+        )
 
     @cached_property
     def _seen(self) -> dict[str, frozenset[str]]:
@@ -89,10 +104,12 @@ class Tree:
 
 @dataclass(frozen=True)
 class Forest:
-    """The fitted forest as plain arrays: scored with numpy, shipped as JSON (no pickle, no ONNX).
+    """The fitted forest as plain arrays: shipped as JSON (no pickle), scored from its leaves.
 
-    skl2onnx converts an IsolationForest, but took ~50 s for 100 trees on this machine; the
-    forest's arithmetic is a dozen lines, and the test holds it to scikit-learn's scores.
+    Which leaf a row reaches in each tree is the tree walk, which onnxruntime runs for all trees
+    at once from these arrays (`adapters.onnx_graph.LeafFinder`); the score is the arithmetic on
+    the leaves, here. skl2onnx converts an IsolationForest too, but took ~50 s for 100 trees on
+    this machine; the test holds the scores to scikit-learn's.
     """
 
     medians: list[float]
@@ -100,35 +117,32 @@ class Forest:
     trees: list[Tree]
     tree_features: list[list[int]]
 
-    def scores(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The anomaly score in (0, 1] per row, equal to -IsolationForest.score_samples."""
-        matrix = np.column_stack([np.asarray(inputs[c], dtype=np.float64) for c in features.NUMERIC])
-        matrix = np.where(np.isnan(matrix), np.asarray(self.medians), matrix).astype(np.float32)
-        packed = self._packed
-        depth = np.concatenate(
-            [packed.path_lengths(matrix[start : start + _CHUNK]) for start in range(0, len(matrix), _CHUNK)]
-            or [np.zeros(0)]
-        )
+    def imputed(self, numeric: np.ndarray) -> np.ndarray:
+        """`numeric_matrix` with gaps at the training medians, as float32: the trees' input."""
+        filled: np.ndarray = np.where(np.isnan(numeric), np.asarray(self.medians), numeric)
+        return filled.astype(np.float32)
+
+    def scores(self, leaves: np.ndarray) -> np.ndarray:
+        """The anomaly score in (0, 1] per row, equal to -IsolationForest.score_samples.
+
+        `leaves` (rows x trees) is the index of the leaf each row reaches in each tree.
+        """
+        nodes = self.nodes
+        depth = nodes.value[nodes.roots + leaves.astype(np.int64)].sum(axis=1)
         result: np.ndarray = 2.0 ** (-depth / (len(self.trees) * self.normaliser))
         return result
 
     @cached_property
-    def _packed(self) -> _Packed:
-        return _Packed.of(self.trees, self.tree_features)
-
-
-# Rows walked at once: rows x trees node indices (8 MB at 10k rows and 100 trees).
-_CHUNK = 10_000
+    def nodes(self) -> Nodes:
+        return Nodes.of(self.trees, self.tree_features)
 
 
 @dataclass(frozen=True)
-class _Packed:
-    """Every tree's nodes in one table, walked for all trees at once.
+class Nodes:
+    """Every tree's nodes in one table; a tree's node `i` is row `roots[tree] + i`.
 
-    Walking tree by tree from the JSON lists cost ~20 ms per request (100 trees, each list made
-    an array again, a numpy call per level); here a level of every tree is one numpy call. A
-    leaf's children are the leaf itself, so a walk of the deepest tree's depth ends on every
-    tree's leaf. Columns are the model's numeric inputs: each tree's own column order is mapped.
+    `left`/`right` are a node's children within its tree (-1 at a leaf); `feature` is a column
+    of `numeric_matrix` (each tree's own column order mapped); `value` is a leaf's path length.
     """
 
     roots: np.ndarray
@@ -137,47 +151,29 @@ class _Packed:
     feature: np.ndarray
     threshold: np.ndarray
     value: np.ndarray
-    levels: int
 
     @classmethod
-    def of(cls, trees: list[Tree], tree_features: list[list[int]]) -> _Packed:
-        roots, left, right, feature, threshold, value, levels = [], [], [], [], [], [], 0
-        offset = 0
-        for tree, columns in zip(trees, tree_features, strict=True):
-            nodes = np.arange(len(tree.left))
-            leaf = np.asarray(tree.left) == -1
-            roots.append(offset)
-            left.append(np.where(leaf, nodes, tree.left) + offset)
-            right.append(np.where(leaf, nodes, tree.right) + offset)
-            feature.append(np.where(leaf, 0, np.asarray(columns)[np.maximum(tree.feature, 0)]))
-            threshold.append(np.asarray(tree.threshold, dtype=np.float32))
-            value.append(np.asarray(tree.value, dtype=np.float64))
-            levels = max(levels, _depth(tree))
-            offset += len(nodes)
+    def of(cls, trees: list[Tree], tree_features: list[list[int]]) -> Nodes:
+        sizes = [len(tree.left) for tree in trees]
+        roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        feature = [
+            np.where(np.asarray(t.left) == -1, 0, np.asarray(cols)[np.maximum(t.feature, 0)])
+            for t, cols in zip(trees, tree_features, strict=True)
+        ]
         join = np.concatenate
         return cls(
-            np.asarray(roots), join(left), join(right), join(feature), join(threshold), join(value), levels
+            roots=roots,
+            left=join([np.asarray(t.left, dtype=np.int64) for t in trees]),
+            right=join([np.asarray(t.right, dtype=np.int64) for t in trees]),
+            feature=join(feature).astype(np.int64),
+            threshold=join([np.asarray(t.threshold, dtype=np.float32) for t in trees]),
+            value=join([np.asarray(t.value, dtype=np.float64) for t in trees]),
         )
 
-    def path_lengths(self, matrix: np.ndarray) -> np.ndarray:
-        """The summed path length over the trees, per row."""
-        node = np.broadcast_to(self.roots, (len(matrix), len(self.roots)))
-        rows = np.arange(len(matrix))[:, None]
-        for _ in range(self.levels):
-            go_left = matrix[rows, self.feature[node]] <= self.threshold[node]
-            node = np.where(go_left, self.left[node], self.right[node])
-        total: np.ndarray = self.value[node].sum(axis=1)
-        return total
-
-
-def _depth(tree: Tree) -> int:
-    """Edges from the root to the deepest leaf."""
-    deepest, frontier = 0, [0]
-    while True:
-        frontier = [c for n in frontier if tree.left[n] != -1 for c in (tree.left[n], tree.right[n])]
-        if not frontier:
-            return deepest
-        deepest += 1
+    def tree_of(self) -> np.ndarray:
+        """The tree each node belongs to."""
+        sizes = np.diff(np.append(self.roots, len(self.left)))
+        return np.repeat(np.arange(len(self.roots)), sizes)
 
 
 def to_arrays(forest: Pipeline) -> Forest:
