@@ -53,15 +53,15 @@ def instances_body(frame: Any) -> bytes:
 
 
 def v2_body(frame: Any) -> bytes:
-    """MLServer's V2 body: one input per column, decoded to a DataFrame by its pandas codec."""
+    """MLServer's V2 body: one input per column, decoded to a DataFrame by its pandas codec.
+
+    A gap is JSON null: NaN is not JSON (MLServer answered the batch, which has gaps, with a
+    422 "JSON decode error"), and its FP64 decoding turns null back into NaN.
+    """
     inputs = []
     for column in frame.columns:
         numeric = frame[column].dtype.kind == "f"
-        data = (
-            [float("nan") if v is None else v for v in frame[column].tolist()]
-            if numeric
-            else frame[column].tolist()
-        )
+        data = [_clean(v) for v in frame[column].tolist()]
         inputs.append(
             {"name": column, "shape": [len(frame)], "datatype": "FP64" if numeric else "BYTES", "data": data}
         )
