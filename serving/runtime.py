@@ -54,7 +54,7 @@ class Runtime:
     online_store: str = "unchecked"
 
     def __post_init__(self) -> None:
-        self.writer = LogWriter(self.deployment.settings.log_write_timeout_seconds)
+        self.writer = LogWriter(self.deployment.settings.log_write_timeout_seconds, self.log.append)
 
     def open_online(self) -> None:
         store = self.deployment.feature_store()

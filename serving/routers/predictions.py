@@ -61,11 +61,12 @@ async def log(
 
     On the log's writer thread, never on the event loop: a log waiting on a lock must not stall
     `/health`; a write that fails or does not confirm in time is a 503 naming why (`LogWriter`).
+    Requests logging at the same time share one commit (group commit), each with its own ids.
     """
     began = deps.started(request) or time.perf_counter()
     latency_ms = (time.perf_counter() - began) * 1000
     rows = scoring.log_rows(scored, records, request_id(request), latency_ms)
-    ids = await runtime.writer.write("the prediction", lambda: runtime.log.append(rows))
+    ids = await runtime.writer.append("the prediction", rows)
     runtime.metrics.logged(scored, len(ids))
     return ids
 

@@ -89,3 +89,92 @@ def test_lookup_errors_are_answers_not_failures() -> None:
             run(writer.write("the feedback", missing))
     finally:
         writer.close()
+
+
+def test_appends_queued_together_share_one_commit_and_each_gets_its_own_ids() -> None:
+    """Group commit: while the thread is busy, three requests queue 1, 3 and 2 rows; they go to
+    the store in one append, in queue order, and each request gets its own slice of the ids."""
+    calls: list[list[str]] = []
+
+    def append(rows: list[str]) -> list[int]:
+        calls.append(rows)
+        start = sum(len(c) for c in calls[:-1]) + 1
+        return list(range(start, start + len(rows)))
+
+    release = threading.Event()
+    writer = LogWriter(timeout=5, append=append)
+
+    async def three() -> list[object]:
+        busy = asyncio.ensure_future(writer.write("the feedback", lambda: release.wait(30)))
+        parts = [
+            asyncio.ensure_future(writer.append("the prediction", rows))
+            for rows in (["a"], ["b", "c", "d"], ["e", "f"])
+        ]
+        while writer.queued < 4:  # every write is queued behind the busy one
+            await asyncio.sleep(0)
+        release.set()
+        await busy
+        return list(await asyncio.gather(*parts))
+
+    try:
+        assert run(three()) == [[1], [2, 3, 4], [5, 6]]
+        assert calls == [["a", "b", "c", "d", "e", "f"]] and writer.commits == 1
+    finally:
+        release.set()
+        writer.close()
+
+
+def test_a_failed_group_commit_fails_every_request_in_it_and_the_next_one_is_written() -> None:
+    failures = iter([sqlite3.OperationalError("disk I/O error")])
+
+    def append(rows: list[str]) -> list[int]:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return list(range(1, len(rows) + 1))
+
+    release = threading.Event()
+    writer = LogWriter(timeout=5, append=append)
+
+    async def attempts() -> tuple[list[BaseException | object], object]:
+        busy = asyncio.ensure_future(writer.write("the feedback", lambda: release.wait(30)))
+        parts = [asyncio.ensure_future(writer.append("the prediction", [r])) for r in ("a", "b")]
+        while writer.queued < 3:
+            await asyncio.sleep(0)
+        release.set()
+        await busy
+        failed = list(await asyncio.gather(*parts, return_exceptions=True))
+        return failed, await writer.append("the prediction", ["c"])
+
+    try:
+        failed, later = run(attempts())  # type: ignore[misc]
+        for outcome in failed:
+            assert isinstance(outcome, HTTPException) and outcome.status_code == 503
+            assert "disk I/O error" in outcome.detail
+        assert later == [1]
+    finally:
+        release.set()
+        writer.close()
+    assert writer.queued == 0
+
+
+def test_a_request_that_gave_up_is_left_out_of_the_group_commit() -> None:
+    written: list[list[str]] = []
+    release = threading.Event()
+    writer = LogWriter(timeout=0.2, append=lambda rows: written.append(rows) or list(range(len(rows))))
+
+    async def late() -> BaseException | object:
+        busy = asyncio.ensure_future(writer.write("the feedback", lambda: release.wait(30)))
+        gave_up = await asyncio.gather(writer.append("the prediction", ["a"]), return_exceptions=True)
+        release.set()
+        await asyncio.gather(busy, return_exceptions=True)
+        assert await writer.append("the prediction", ["b"]) == [0]
+        return gave_up[0]
+
+    try:
+        outcome = run(late())
+        assert isinstance(outcome, HTTPException) and "did not confirm within 0.2 s" in outcome.detail
+    finally:
+        release.set()
+        writer.close()
+    assert written == [["b"]]
