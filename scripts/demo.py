@@ -35,6 +35,7 @@ STARTED = time.time()
 PORTS = ("API", "MLFLOW", "EVIDENTLY", "PREFECT")
 CONSOLE = Console(stderr=True)  # live status lines; the record of the run stays on stdout
 WORKER_LOG = Path("<state>/logs/worker.log")
+WINDOW_ROWS = 150  # passengers per window of traffic
 KEPT = "dvc-remote"  # the checkout's DVC remote (StateLayout.dvc_remote), not the demo's to move
 
 
@@ -225,14 +226,14 @@ def run_loop(state: Path, url: str) -> int:
     say(f"  serving champion v{before}")
     say("4/7 clean traffic (the training distribution): the scheduled monitor judges it, no retraining")
     mark = newest_id()
-    traffic(url, "none", seed=1, rows=150)
+    traffic(url, "none", seed=1, rows=WINDOW_ROWS)
     clean = verdict(state, mark)
     say("5/7 concept drift with ground truth (the silver voyage): two windows; the loop retrains by itself")
     mark = newest_id()
-    traffic(url, "concept", seed=2, rows=150)
+    traffic(url, "concept", seed=2, rows=WINDOW_ROWS)
     first = verdict(state, mark)
     mark = newest_id()
-    traffic(url, "concept", seed=3, rows=150)
+    traffic(url, "concept", seed=3, rows=WINDOW_ROWS)
     second = verdict(state, mark)
     say("  titanic.drift.detected -> the retrain deployment: batch -> dvc repro -> gate (worker log)")
     event = retraining(state)
@@ -276,7 +277,7 @@ def shadow(state: Path, url: str, challenger: str, champion: str) -> None:
     say(f"  planned: {shown.get('required_rows')} labelled rows (power analysis of params.yaml experiment:)")
     for seed in range(10, 30):
         mark, seen = newest_id(), shown.get("labelled_rows") or 0
-        traffic(url, "concept", seed=seed, rows=150)
+        traffic(url, "concept", seed=seed, rows=shadow_rows(shown))
         verdict(state, mark)
         shown = wait_until("the experiment's look", lambda seen=seen: looked(state, seen), 120)
         say(
@@ -288,6 +289,16 @@ def shadow(state: Path, url: str, challenger: str, champion: str) -> None:
             say(f"  {shown['reason']}")
             return
     raise SystemExit("demo: the online experiment did not decide within 20 windows")
+
+
+def shadow_rows(shown: dict[str, Any], window: int = WINDOW_ROWS) -> int:
+    """The labelled rows the plan still lacks, sent as one window (at least `window` rows).
+
+    The online test is fixed-horizon (it decides once `required_rows` are labelled, never on an
+    early peek), so windows smaller than what is missing only add monitoring cycles to wait for.
+    """
+    missing = int(shown.get("required_rows") or 0) - int(shown.get("labelled_rows") or 0)
+    return max(window, missing)
 
 
 def looked(state: Path, seen: int) -> dict[str, Any] | None:

@@ -49,3 +49,18 @@ def test_a_state_a_running_stack_uses_is_refused_and_kept(tmp_path: Path) -> Non
         _demo().fresh_state(state)
     assert (state / "run" / "api.pid").exists()
     assert not (tmp_path / ".state.previous").exists()
+
+
+@pytest.mark.parametrize(
+    ("shown", "rows"),
+    [
+        ({"required_rows": 522, "labelled_rows": 0}, 522),  # the whole plan in one window
+        ({"required_rows": 522, "labelled_rows": 450}, 150),  # never a window below 150
+        ({"required_rows": 522, "labelled_rows": 600}, 150),  # past the plan (an undecided look)
+        ({}, 150),  # no plan shown yet
+    ],
+)
+def test_the_shadow_window_carries_the_labelled_rows_the_plan_still_lacks(
+    shown: dict[str, int], rows: int
+) -> None:
+    assert _demo().shadow_rows(shown) == rows
