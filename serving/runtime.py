@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from serving import heap
 from serving.challenger import ChallengerSlot
 from serving.log_writer import LogWriter
 from serving.metrics import Metrics
@@ -50,6 +51,7 @@ class Runtime:
     challenger: ChallengerSlot | None = None  # the online experiment's second model (serving/challenger.py)
     writer: LogWriter = field(init=False)
     polls: int = 0  # alias polls done, whatever their result (tests synchronise on it)
+    settles: int = 0  # heap settles after a model load (serving/heap.py)
     # "ok", or why predictions now default the ticket group size (checked once per poll)
     online_store: str = "unchecked"
 
@@ -90,6 +92,7 @@ class Runtime:
                 logger.exception("cannot open the feature store; retrying")
                 await asyncio.sleep(interval)
         while True:
+            before = self.loaded_models()
             try:
                 await asyncio.to_thread(self.reload)
             except Exception:
@@ -99,9 +102,26 @@ class Runtime:
                     await asyncio.to_thread(self.challenger.refresh)
                 except Exception:
                     logger.exception("challenger poll failed; the champion serves on")
+            changed = any(a is not b for a, b in zip(before, self.loaded_models(), strict=True))
+            del before  # the replaced models must not outlive the settle in this frame
+            if changed:
+                settled = await asyncio.to_thread(heap.settle)
+                self.settles += 1
+                logger.info(
+                    "heap settled after a model load: %d objects frozen, %d collected, %.0f ms",
+                    settled.frozen,
+                    settled.collected,
+                    settled.pause_ms,
+                )
             self.online_store = await asyncio.to_thread(self.check_online)
             self.metrics.online_store_checked(self.online_store)
             await asyncio.sleep(interval)
+
+    def loaded_models(self) -> tuple[object | None, object | None]:
+        """The champion and the challenger in memory now (a poll that changes either settles the heap)."""
+        champion = self.ready.model if self.ready is not None else None
+        loaded = self.challenger.current if self.challenger is not None else None
+        return champion, loaded.model if loaded is not None else None
 
     def check_online(self) -> str:
         """Does the online store still know the golden passengers' tickets? A lost or emptied

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from dataclasses import replace
@@ -134,6 +135,18 @@ def test_health_and_ready(client: TestClient) -> None:
         time.sleep(0.05)  # polling a condition, with a deadline
     assert client.get("/ready").json() == {"status": "ready", "model_version": "1", "online_store": "ok"}
     assert re.search(r"^titanic_online_store_ok 1\.0$", client.get("/metrics").text, re.MULTILINE)
+
+
+def test_the_heap_is_settled_after_the_champion_loads(client: TestClient) -> None:
+    """serving/heap.py: what the load left alive is frozen, so no full collection walks it."""
+    runtime, deadline = client.app.state.runtime, time.monotonic() + 120  # type: ignore[attr-defined]
+    while runtime.settles < 1:  # the poll that loaded the champion settles right after it
+        assert time.monotonic() < deadline, "the heap was never settled after the load"
+        time.sleep(0.05)  # polling a condition, with a deadline
+    try:
+        assert gc.get_freeze_count() > 100_000  # mlflow, Feast, pandas, the model: millions here
+    finally:
+        gc.unfreeze()  # the rest of the session collects as usual
 
 
 def test_a_ticket_the_store_does_not_know_is_counted_as_a_defaulted_feature(client: TestClient) -> None:
