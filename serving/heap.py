@@ -2,12 +2,12 @@
 
 After the imports and a model load, the process holds millions of long-lived objects (mlflow,
 Feast, pandas, scikit-learn, shap and the model itself). CPython's full (generation 2) collection
-walks all of them: 200-600 ms on these 2 cores, and under steady /predict traffic one fell due
-every ~20 s (the alias polls and the prediction log promote enough objects), stalling every
-request in flight. `gc.freeze()` moves what is alive into a permanent generation that no
+walks all of them: 200-600 ms on these 2 cores, stalling every request in flight. Under steady
+/predict traffic one fell due within 90 s of load (~28,000 requests; docs/serving.md, "The
+garbage collector"). `gc.freeze()` moves what is alive into a permanent generation that no
 collection walks, so later collections see only what requests allocate. Each settle unfreezes
 first, so the previous model's reference cycles are collected rather than kept forever: one
-collection per model swap, in the poll's thread, instead of one every few seconds under load.
+collection per model swap, in the poll's thread, instead of one whenever it falls due under load.
 """
 
 from __future__ import annotations

@@ -52,6 +52,9 @@ class Runtime:
     writer: LogWriter = field(init=False)
     polls: int = 0  # alias polls done, whatever their result (tests synchronise on it)
     settles: int = 0  # heap settles after a model load (serving/heap.py)
+    # the loaded models (by id) the heap was last settled for: a swap by a poll or by
+    # /admin/reload differs from it, and the next poll settles
+    settled_for: tuple[int, int] = (0, 0)
     # "ok", or why predictions now default the ticket group size (checked once per poll)
     online_store: str = "unchecked"
 
@@ -92,7 +95,6 @@ class Runtime:
                 logger.exception("cannot open the feature store; retrying")
                 await asyncio.sleep(interval)
         while True:
-            before = self.loaded_models()
             try:
                 await asyncio.to_thread(self.reload)
             except Exception:
@@ -102,11 +104,10 @@ class Runtime:
                     await asyncio.to_thread(self.challenger.refresh)
                 except Exception:
                     logger.exception("challenger poll failed; the champion serves on")
-            changed = any(a is not b for a, b in zip(before, self.loaded_models(), strict=True))
-            del before  # the replaced models must not outlive the settle in this frame
-            if changed:
+            loaded = self.loaded_models()
+            if loaded != self.settled_for:
                 settled = await asyncio.to_thread(heap.settle)
-                self.settles += 1
+                self.settled_for, self.settles = loaded, self.settles + 1
                 logger.info(
                     "heap settled after a model load: %d objects frozen, %d collected, %.0f ms",
                     settled.frozen,
@@ -117,11 +118,14 @@ class Runtime:
             self.metrics.online_store_checked(self.online_store)
             await asyncio.sleep(interval)
 
-    def loaded_models(self) -> tuple[object | None, object | None]:
-        """The champion and the challenger in memory now (a poll that changes either settles the heap)."""
+    def loaded_models(self) -> tuple[int, int]:
+        """The ids of the champion and the challenger in memory now (0: none). Ids, not the
+        models: a reference kept here would keep a replaced model alive through the settle. A
+        new model is loaded while the old one is still referenced, so it never reuses its id."""
         champion = self.ready.model if self.ready is not None else None
         loaded = self.challenger.current if self.challenger is not None else None
-        return champion, loaded.model if loaded is not None else None
+        challenger = loaded.model if loaded is not None else None
+        return (id(champion) if champion is not None else 0, id(challenger) if challenger is not None else 0)
 
     def check_online(self) -> str:
         """Does the online store still know the golden passengers' tickets? A lost or emptied

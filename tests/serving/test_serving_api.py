@@ -7,15 +7,17 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.samples import cycle
+from titanic_mlops.domain.versions import CHAMPION
 from titanic_mlops.services import scoring
 from titanic_mlops.stores import file_monitoring
 
-from .conftest import ADMIN_TOKEN, PASSENGER, ROOT, ServingState, wait_ready
+from .conftest import ADMIN_TOKEN, PASSENGER, ROOT, ServingState, make_serving_state, wait_ready
 
 pytestmark = pytest.mark.slow  # the session fixture trains the pipeline once
 
@@ -145,6 +147,40 @@ def test_the_heap_is_settled_after_the_champion_loads(client: TestClient) -> Non
         time.sleep(0.05)  # polling a condition, with a deadline
     try:
         assert gc.get_freeze_count() > 100_000  # mlflow, Feast, pandas, the model: millions here
+    finally:
+        gc.unfreeze()  # the rest of the session collects as usual
+
+
+def test_a_swapped_champion_is_settled_too(
+    trained_workspace: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A new champion replaces the old one in memory: the heap is settled again, for the new one."""
+    from serving.app import create_app
+
+    tmp = tmp_path_factory.mktemp("settle-swap")
+    state = make_serving_state(trained_workspace, tmp)
+    registry = state.registry()
+    app = create_app(state.settings(prediction_log_url=f"sqlite:///{tmp / 'predictions.db'}"))
+    try:
+        with TestClient(app) as client:
+            wait_ready(client.get)
+            runtime, deadline = client.app.state.runtime, time.monotonic() + 120  # type: ignore[attr-defined]
+            while runtime.settles < 1:
+                assert time.monotonic() < deadline, "the heap was never settled after the first load"
+                time.sleep(0.05)  # polling a condition, with a deadline
+            first = runtime.settled_for
+            source = registry.client.get_model_version(registry.model_name, "1")
+            uri = f"models:/{registry.model_name}/1"
+            created = registry.client.create_model_version(
+                registry.model_name, uri, run_id=source.run_id, tags=dict(source.tags)
+            )
+            second = created.version
+            registry.set_alias(CHAMPION, str(second))
+            while runtime.settles < 2:
+                assert time.monotonic() < deadline, "the new champion's load was never settled"
+                time.sleep(0.05)  # polling a condition, with a deadline
+            assert client.get("/ready").json()["model_version"] == str(second)
+            assert runtime.settled_for == runtime.loaded_models() != first
     finally:
         gc.unfreeze()  # the rest of the session collects as usual
 
