@@ -51,7 +51,8 @@ def test_an_unreadable_decision_is_judged_again(tmp_path: Path) -> None:
 
 def test_promote_on_a_version_judged_already_imports_neither_pandas_nor_mlflow(tmp_path: Path) -> None:
     """Every `dvc repro` runs the stage: its common case must stay an interpreter start, a
-    record read and nothing heavy (pandas alone costs half a second, MLflow two)."""
+    record read and nothing heavy (pandas alone costs half a second, MLflow two, the settings
+    and pydantic-settings a tenth)."""
     out, candidate, holdout = (
         tmp_path / "promotion.json",
         tmp_path / "candidate.json",
@@ -66,7 +67,8 @@ def test_promote_on_a_version_judged_already_imports_neither_pandas_nor_mlflow(t
         "import sys; from titanic_mlops.cli.main import main; "
         f"rc = main(['promote', '--candidate', {str(candidate)!r}, '--holdout', {str(holdout)!r}, "
         f"'--out', {str(out)!r}]); "
-        "heavy = sorted(m for m in ('pandas', 'numpy', 'mlflow', 'sklearn', 'feast') if m in sys.modules); "
+        "heavy = ('pandas', 'numpy', 'mlflow', 'sklearn', 'feast', 'pydantic_settings'); "
+        "heavy = sorted(m for m in heavy if m in sys.modules); "
         "print(rc, heavy)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

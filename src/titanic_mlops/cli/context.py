@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from titanic_mlops.config import layout
-from titanic_mlops.config.settings import Settings
 from titanic_mlops.domain.errors import TitanicMlopsError
 
-if TYPE_CHECKING:  # every command imports this module; `promote` on a judged version needs none of it
+if TYPE_CHECKING:
+    # Every command imports this module, and `promote` on a version judged already (every no-op
+    # `dvc repro`) needs none of these: the settings alone (pydantic-settings) cost ~0.1 s.
+    from titanic_mlops.config.settings import Settings
     from titanic_mlops.services.deployment import Deployment
 
 
 def deployment() -> Deployment:
+    from titanic_mlops.config.settings import Settings
     from titanic_mlops.services.deployment import Deployment
 
     return Deployment(Settings())
@@ -32,6 +35,8 @@ def require(paths: Iterable[Path], remedy: str) -> None:
 
 def chosen_workspace(explicit: Path | None) -> Path:
     """`--workspace`, else the current directory or the workspace the state was built in."""
+    from titanic_mlops.config.settings import Settings
+
     return layout.chosen_workspace(explicit, Settings().state_layout)
 
 
