@@ -11,7 +11,6 @@ import numpy as np
 
 from titanic_mlops.domain import features
 from titanic_mlops.domain.anomaly import Nodes
-from titanic_mlops.domain.group_survival import UNKNOWN_SURVIVAL, GroupSurvival
 
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 # A key no passenger has: a LabelEncoder needs at least one entry, a model without groups has none.
@@ -26,6 +25,8 @@ def _group_shape(operator: Any) -> None:
 
 def _group_convert(scope: Any, operator: Any, container: Any) -> None:
     """GroupSurvival as one LabelEncoder: the fitted table, key -> rate, unknown -> neutral."""
+    from titanic_mlops.domain.group_survival import UNKNOWN_SURVIVAL
+
     table = operator.raw_operator.table() or {_NO_KEY: UNKNOWN_SURVIVAL}
     keys = sorted(table)
     container.add_node(
@@ -42,7 +43,11 @@ def _group_convert(scope: Any, operator: Any, container: Any) -> None:
 
 
 def _register() -> None:
+    # The transformer is a scikit-learn estimator: imported here, on the conversion path only, so
+    # the outlier graph (`LeafFinder`) loads without scikit-learn in serving and monitoring.
     from skl2onnx import update_registered_converter
+
+    from titanic_mlops.domain.group_survival import GroupSurvival
 
     update_registered_converter(GroupSurvival, "TitanicMlopsGroupSurvival", _group_shape, _group_convert)
 

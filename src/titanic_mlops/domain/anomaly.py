@@ -13,14 +13,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import IsolationForest
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
 
 from titanic_mlops.domain import features
+
+if TYPE_CHECKING:
+    # Only fitting needs scikit-learn (1.2-1.5 s to import). Scoring, the sidecar and the
+    # monitoring cycle's process (one per scheduled run) stay without it.
+    from sklearn.pipeline import Pipeline
 
 FLAG_QUANTILE = 0.99  # ~1% of training-like passengers are flagged by the forest
 N_ESTIMATORS = 100
@@ -82,6 +85,10 @@ def fit_envelope(inputs: pd.DataFrame) -> Envelope:
 
 def fit_forest(inputs: pd.DataFrame, seed: int) -> Pipeline:
     """Median imputation (the model's own) then an IsolationForest on the numeric inputs."""
+    from sklearn.ensemble import IsolationForest
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+
     forest = Pipeline(
         [
             ("impute", SimpleImputer(strategy="median")),
