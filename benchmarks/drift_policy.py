@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from titanic_mlops.adapters import evidently_reports as drift
+from titanic_mlops.adapters.evidently import reports as drift
 from titanic_mlops.config.params_yaml import load_params
 from titanic_mlops.domain import evaluation, features, monitoring_data, monitoring_policy, scenarios
 from titanic_mlops.domain import monitoring_data as frames

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.net import free_port
 from tests.support.workspace import ROOT, Workspace
-from titanic_mlops.adapters import evidently_reports as drift
+from titanic_mlops.adapters.evidently import reports as drift
 from titanic_mlops.config.params_yaml import load_params
 from titanic_mlops.domain import monitoring_data
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from titanic_mlops.adapters import evidently_reports
+from titanic_mlops.adapters.evidently import reports as evidently_reports
 from titanic_mlops.config.layout import StateLayout
 from titanic_mlops.domain.experiment_records import ExperimentDecision, ExperimentState
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from titanic_mlops import atomic
-from titanic_mlops.adapters import evidently_reports
+from titanic_mlops.adapters.evidently import reports as evidently_reports
+from titanic_mlops.adapters.evidently import workspace as evidently_workspace
 from titanic_mlops.config.layout import WorkspaceLayout
 from titanic_mlops.domain import monitoring_data, monitoring_policy
 from titanic_mlops.domain.monitoring_policy import PolicyState, Verdict, WindowStats
@@ -164,7 +165,7 @@ def _judge(
     report = evidently_reports.analyse(ref, current, params, quality)
     stats = WindowStats(len(predictions), report.share, report.labelled_rows, report.accuracy)
     verdict = monitoring_policy.decide(stats, before, params, now, experiment.testing(deployment.state.root))
-    paths = evidently_reports.report_paths(deployment.state.reports, _stamp(now), list(report.snapshots))
+    paths = evidently_workspace.report_paths(deployment.state.reports, _stamp(now), list(report.snapshots))
     result = CycleResult(
         time=now,
         model_name=deployment.model_name,

@@ -1,4 +1,4 @@
-"""The Evidently 0.7 adapter: the only module that imports Evidently.
+"""The Evidently 0.7 adapter's reports: what a monitoring cycle and an experiment's look measure.
 
 One cycle gives two reports: data drift per model input plus prediction drift plus data quality
 (current window vs the training reference), and classification quality on the rows whose ground
@@ -9,9 +9,7 @@ both arms on the same passengers, in a project of its own.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from titanic_mlops.adapters.evidently import workspace as evidently_workspace
 from titanic_mlops.domain import experiment_counts, features
 from titanic_mlops.domain.monitoring_data import LABEL, PREDICTION, PROBABILITY
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.schema import THRESHOLD
 
 logger = logging.getLogger(__name__)
-RETRAIN_TAG = "action=retrain"  # the tag `save` gives a snapshot whose cycle decided to retrain
 
 # Forced, so a drift score always means a p-value whatever the sample sizes (Evidently would
 # switch to distances above 1,000 reference rows, and the threshold would change meaning).
@@ -125,11 +123,6 @@ def _drift_metrics(columns: list[str], with_prediction: bool, params: MonitorPar
     return metrics
 
 
-def report_paths(html_dir: Path, stamp: str, names: list[str]) -> dict[str, str]:
-    """Where `save` writes each snapshot's HTML: known before anything is written."""
-    return {name: str(html_dir / f"{stamp}-{name}.html") for name in names}
-
-
 def save(
     result: DriftResult,
     workspace: Path,
@@ -147,112 +140,8 @@ def save(
     the workspace that does not parse is moved to `<workspace>/quarantine/` with a warning, so
     the UI keeps listing the rest; a failure here is logged, never raised (monitoring goes on).
     """
-    return _store(result.snapshots, workspace, project, html_dir, stamp, labels or {},
-                  lambda ws: _create_project(ws, project, params))  # fmt: skip
-
-
-def _store(
-    snapshots: dict[str, Any],
-    workspace: Path,
-    project: str,
-    html_dir: Path,
-    stamp: str,
-    labels: dict[str, str],
-    create: Callable[[Any], Any],
-) -> dict[str, str]:
-    """`save`'s steps for any snapshots: HTML renamed into place, then the workspace project."""
-    html_dir.mkdir(parents=True, exist_ok=True)
-    ids: dict[str, str] = {}
-    try:
-        ws = _workspace(workspace)
-        found = list(ws.search_project(project))
-        target = found[0] if found else create(ws)
-    except Exception as exc:
-        logger.warning("Evidently workspace %s unusable, snapshots not added: %s", workspace, exc)
-        target = None
-    paths = report_paths(html_dir, stamp, list(snapshots))
-    for name, snapshot in snapshots.items():
-        _label(snapshot, name, labels)
-        _write_html(snapshot, Path(paths[name]))
-        if target is not None:
-            try:
-                ids[name] = str(
-                    ws.add_run(target.id, snapshot, include_data=False, name=f"{stamp} {name}").id
-                )
-            except Exception as exc:
-                logger.warning("Evidently snapshot %s %s not added: %s", stamp, name, exc)
-    return ids
-
-
-def _label(snapshot: Any, name: str, labels: dict[str, str]) -> None:
-    """Tags and metadata on a finished snapshot (Evidently sets them only at `Report.run`)."""
-    snapshot._metadata = {**snapshot._metadata, **labels, "report": name}
-    snapshot._tags = [*snapshot._tags, *(f"{k}={v}" for k, v in labels.items())]
-
-
-def _write_html(snapshot: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    snapshot.save_html(str(tmp))
-    tmp.replace(path)
-
-
-def _workspace(workspace: Path) -> Any:
-    """The file workspace, after moving any snapshot file that does not parse into quarantine."""
-    from evidently.ui.workspace import Workspace
-
-    workspace.mkdir(parents=True, exist_ok=True)
-    quarantine(workspace)
-    return Workspace(str(workspace))
-
-
-def quarantine(workspace: Path) -> list[Path]:
-    """Move unreadable snapshot files aside (`<workspace>/quarantine/`); returns where they went."""
-    moved: list[Path] = []
-    for path in sorted(workspace.glob("*/snapshots/*.json")):
-        try:
-            json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            target = workspace / "quarantine" / f"{path.parent.parent.name}-{path.name}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-            logger.warning("corrupt Evidently snapshot %s quarantined to %s: %s", path, target, exc)
-            moved.append(target)
-    return moved
-
-
-def _create_project(ws: Any, name: str, params: MonitorParams | None) -> Any:
-    """A project per model: the two series the policy watches, each with its threshold named and
-    a second series of only the cycles that decided to retrain (tag `action=retrain`): the marker."""
-    from evidently.sdk.models import PanelMetric
-    from evidently.sdk.panels import line_plot_panel, text_panel
-
-    target = ws.create_project(name, description=f"monitoring of model {name}")
-    labels = {"value_type": "share"}
-    share = PanelMetric(legend="share", metric="DriftedColumnsCount", metric_labels=labels)
-    share_marker = PanelMetric(
-        legend="retraining", metric="DriftedColumnsCount", metric_labels=labels, tags=[RETRAIN_TAG]
-    )
-    accuracy = PanelMetric(legend="accuracy", metric="Accuracy")
-    accuracy_marker = PanelMetric(legend="retraining", metric="Accuracy", tags=[RETRAIN_TAG])
-    drift_limit = f" (drift at >= {params.drift_share_threshold})" if params else ""
-    floor = f" (floor {params.quality_floor})" if params else ""
-    if params is not None:
-        text = (
-            f"Retrain when {params.consecutive_windows} windows in a row have a drifted-column share >= "
-            f"{params.drift_share_threshold} or live accuracy < {params.quality_floor} (at least "
-            f"{params.min_labelled_rows} labelled rows); a column drifts at p < "
-            f"{params.column_drift_p_value}. "
-            "The 'retraining' series marks the cycles that decided to retrain."
-        )
-        target.dashboard.add_panel(text_panel("Policy thresholds", text), tab="Monitoring")
-    target.dashboard.add_panel(
-        line_plot_panel(f"Share of drifted columns{drift_limit}", [share, share_marker], size="half"),
-        tab="Monitoring",
-    )
-    target.dashboard.add_panel(
-        line_plot_panel(f"Live accuracy{floor}", [accuracy, accuracy_marker], size="half"), tab="Monitoring"
-    )
-    return target
+    return evidently_workspace.store(result.snapshots, workspace, project, html_dir, stamp, labels or {},
+                  lambda ws: evidently_workspace.monitoring_project(ws, project, params))  # fmt: skip
 
 
 def _method(column: str) -> str:
@@ -302,11 +191,11 @@ def compare_arms(pairs: pd.DataFrame) -> Any | None:
     from the same rows, the HTML shows them one after the other, and a dashboard series tells them
     apart by `classification_name`. None without both classes (no ROC AUC, no confusion matrix).
     """
+    if len(pairs) < 2 or pairs[experiment_counts.LABEL].nunique() < 2:
+        return None  # before the import: a look with no labelled pairs yet costs no Evidently (2.5 s)
     from evidently import BinaryClassification, DataDefinition, Dataset, Report
     from evidently.presets import ClassificationPreset, DataSummaryPreset
 
-    if len(pairs) < 2 or pairs[experiment_counts.LABEL].nunique() < 2:
-        return None
     columns = {arm: experiment_counts.arm_columns(arm) for arm in experiment_counts.ARMS}
     probabilities = [probability for _, probability in columns.values()]
     definition = DataDefinition(
@@ -335,29 +224,8 @@ def save_arms(
     snapshot: Any, workspace: Path, project: str, html_dir: Path, stamp: str, labels: dict[str, str]
 ) -> dict[str, str]:
     """`compare_arms`'s snapshot into its own project (created with the arms' dashboard) and HTML."""
-    return _store({ARMS_REPORT: snapshot}, workspace, project, html_dir, stamp, labels,
-                  lambda ws: _create_arms_project(ws, project))  # fmt: skip
-
-
-def _create_arms_project(ws: Any, name: str) -> Any:
-    """The experiment's project: accuracy and ROC AUC of both arms, one point per look."""
-    from evidently.sdk.models import PanelMetric
-    from evidently.sdk.panels import line_plot_panel, text_panel
-
-    target = ws.create_project(name, description="online experiment: champion and challenger in shadow")
-    text = (
-        "Each point is one monitoring cycle's look at the running experiment: both arms scored on the "
-        "same labelled passengers since it started (shadow mode). Tags name the challenger version "
-        "and the look's decision; status --json has the test's statistics."
-    )
-    target.dashboard.add_panel(text_panel("Champion vs challenger", text), tab="Experiment")
-    for metric, title in (("Accuracy", "Accuracy by arm"), ("RocAuc", "ROC AUC by arm")):
-        series = [
-            PanelMetric(legend=arm, metric=metric, metric_labels={"classification_name": arm})
-            for arm in experiment_counts.ARMS
-        ]
-        target.dashboard.add_panel(line_plot_panel(title, series, size="half"), tab="Experiment")
-    return target
+    return evidently_workspace.store({ARMS_REPORT: snapshot}, workspace, project, html_dir, stamp, labels,
+                  lambda ws: evidently_workspace.arms_project(ws, project))  # fmt: skip
 
 
 def _value_drift_scores(payload: dict[str, Any]) -> dict[str, float]:
