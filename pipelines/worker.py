@@ -33,6 +33,14 @@ from prefect.states import Crashed
 
 logger = logging.getLogger(__name__)
 
+# How far ahead the runner claims a scheduled run (Prefect's default is 10 s). A claim proposes
+# PENDING, and the `monitor` deployment's limit (one at a time, CANCEL_NEW) judges the run then:
+# a run claimed while the previous cycle still works is cancelled, however free the slot is by
+# the time it falls due. With 10 s, every run due up to 10 s after a judged cycle (~7 s here)
+# ended was cancelled; 3 s still covers the interpreter's start (~2.5 s here), so a run begins
+# on time (docs/monitoring.md, "make demo").
+PREFETCH_SECONDS = 3
+
 
 def reconcile_orphans(deployment_names: list[str], flow_names: list[str]) -> list[str]:
     """Mark this worker's deployments' RUNNING/PENDING flow runs CRASHED (the worker was not running)."""
@@ -58,7 +66,7 @@ def reconcile_orphans(deployment_names: list[str], flow_names: list[str]) -> lis
 def serve_deployments(*deployments: Any) -> None:
     """Reconcile orphans, then serve until interrupted (SIGTERM/SIGINT)."""
     reconcile_orphans([d.name for d in deployments], [d.flow_name for d in deployments])
-    serve(*deployments, print_starting_message=True)
+    serve(*deployments, print_starting_message=True, prefetch_seconds=PREFETCH_SECONDS)
 
 
 def _runs(
