@@ -167,17 +167,23 @@ def up(state: Path, workspace: Path, timeout: float, only: list[str]) -> int:
     deadline = begun + timeout
     pending = dict(started)
     # A live line (rich, on stderr) says what is still starting and for how long; the record stays on stdout.
+    # The worker needs only the Prefect server: it starts as soon as that answers, so its
+    # deployments register while the API loads its model and MLflow starts.
+    worker = not only or "worker" in only
     with Console(stderr=True).status("starting") as live:
         while pending and time.time() < deadline:
             for name, port in list(pending.items()):
                 if listening(port):
                     print(f"  {name:<10} http://127.0.0.1:{port}", flush=True)  # noqa: T201
                     del pending[name]
+            if worker and "prefect" not in pending:
+                start_worker(run, logs, workspace, env)
+                worker = False
             live.update(f"waiting for {', '.join(pending)}: {time.time() - begun:.0f} s (logs in {logs})")
-            time.sleep(0.5)
+            time.sleep(0.2)
     for name, port in pending.items():
         print(f"  {name:<10} not answering on {port} yet; see {logs / (name + '.log')}")  # noqa: T201
-    if not only or "worker" in only:
+    if worker:
         start_worker(run, logs, workspace, env)
     for label, link in links().items():
         print(f"  {label:<20} {link}")  # noqa: T201

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from tests.support.workspace import ROOT
 
@@ -68,3 +69,53 @@ def test_the_links_open_the_views_a_newcomer_wants() -> None:
     assert links["API docs"].endswith("/docs")
     assert links["MLflow model"].endswith("/#/models/titanic-survival")
     assert links["Prefect deployments"].endswith("/deployments")
+
+
+LISTEN = """
+import os, socket, sys, time
+port, after = int(sys.argv[1]), sys.argv[2:]
+deadline = time.monotonic() + 60
+while after and not os.path.exists(after[0]):  # a service that answers only once that file exists
+    if time.monotonic() > deadline:
+        raise SystemExit("never told to listen")
+    time.sleep(0.05)
+sock = socket.socket()
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("127.0.0.1", port))
+sock.listen()
+time.sleep(600)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_worker_starts_once_prefect_answers_not_after_every_service(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    import pipelines.prefect_server
+
+    services = _services()
+    prefect, mlflow = _free_port(), _free_port()
+    worker_pid = tmp_path / "run" / "worker.pid"
+    # The stand-in for a slow service answers only after the worker has started: were the worker
+    # started after every port answers, this `up` would wait out its timeout instead.
+    fake = {
+        "prefect": ([sys.executable, "-c", LISTEN, str(prefect)], prefect),
+        "mlflow": ([sys.executable, "-c", LISTEN, str(mlflow), str(worker_pid)], mlflow),
+    }
+    monkeypatch.setattr(services, "services", lambda state, workspace: fake)
+    monkeypatch.setattr(services, "prefect_port", lambda: prefect)
+    monkeypatch.setattr(services, "worker_command", lambda workspace: [sys.executable, "-c", LISTEN, "0"])
+    monkeypatch.setattr(pipelines.prefect_server, "seed_database", lambda home: None)
+    try:
+        assert services.up(tmp_path, tmp_path, 30.0, ["prefect", "mlflow", "worker"]) == 0
+    finally:
+        services.down(tmp_path)
+    out = capsys.readouterr().out
+    assert f"mlflow     http://127.0.0.1:{mlflow}" in out
+    assert "not answering" not in out
+    assert out.index("worker     monitor every") < out.index("mlflow     http://")
