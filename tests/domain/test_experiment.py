@@ -137,3 +137,22 @@ def test_a_bare_yaml_off_means_mode_off() -> None:
     assert ExperimentParams.model_validate({**PARAMS.model_dump(), "mode": False}).mode == "off"
     with pytest.raises(ValidationError, match="mode"):
         ExperimentParams.model_validate({**PARAMS.model_dump(), "mode": True})
+
+
+def test_a_look_before_any_comparison_imports_no_statistics() -> None:
+    """Every monitoring cycle looks at a running experiment; before labels arrive that is free."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from titanic_mlops.domain import experiment\n"
+        "from titanic_mlops.domain.experiment import ArmCounts, PairedCounts\n"
+        "from titanic_mlops.domain.params import ExperimentParams\n"
+        f"params = ExperimentParams.model_validate_json({PARAMS.model_dump_json()!r})\n"
+        "assert experiment.decide_shadow(PairedCounts(0, 0, 0, 0), 500, params).decision == 'continue'\n"
+        "assert experiment.decide_canary(ArmCounts(4, 3, 0, 0), 500, params).decision == 'continue'\n"
+        "loaded = [m for m in ('scipy.stats', 'statsmodels') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -100,12 +100,12 @@ def horizon(required: int, params: ExperimentParams) -> int:
 
 def decide_shadow(counts: PairedCounts, required: int, params: ExperimentParams) -> ExperimentDecision:
     """McNemar's exact test (one-sided) for superiority and a paired non-inferiority test."""
+    n = counts.n
+    if n < 2:  # before the imports: every monitoring cycle looks, mostly before labels arrive (~1 s)
+        return _waiting("shadow", n, required, f"{n} labelled rows, too few to compare")
     from scipy.stats import binomtest
     from statsmodels.stats.weightstats import DescrStatsW
 
-    n = counts.n
-    if n < 2:
-        return _waiting("shadow", n, required, f"{n} labelled rows, too few to compare")
     champion = (counts.both_right + counts.champion_only) / n
     challenger = (counts.both_right + counts.challenger_only) / n
     discordant = counts.champion_only + counts.challenger_only
@@ -146,12 +146,12 @@ def decide_shadow(counts: PairedCounts, required: int, params: ExperimentParams)
 
 def decide_canary(counts: ArmCounts, required: int, params: ExperimentParams) -> ExperimentDecision:
     """A two-proportion score test, and a sample-ratio-mismatch check at the deciding look."""
+    n = counts.n
+    if counts.champion_rows == 0 or counts.challenger_rows == 0:  # before the imports, as above
+        return _waiting("canary", n, required, f"{n} labelled rows, one arm still empty")
     from scipy.stats import binomtest
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    n = counts.n
-    if counts.champion_rows == 0 or counts.challenger_rows == 0:
-        return _waiting("canary", n, required, f"{n} labelled rows, one arm still empty")
     champion = counts.champion_right / counts.champion_rows
     challenger = counts.challenger_right / counts.challenger_rows
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -35,7 +35,7 @@ def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
         with opened_log(deployment) as log:
             registry = deployment.registry()
             outcome = experiment.evaluate(registry, log, shadow, paths, deployment.history_path)
-            if outcome is not None:  # a decision or a rollback moved an alias
+            if moved_an_alias(outcome):  # only then: the view's reads cost ~1.3 s a look
                 deployment.save_registry_view(registry)
             if isinstance(outcome, ExperimentDecision) and state.mode == "shadow":
                 pairs = experiment.shadow_pairs(state, log, shadow)
@@ -43,6 +43,13 @@ def run(deployment: Deployment) -> ExperimentDecision | RollbackEvent | None:
             return outcome
     finally:
         shadow.close()
+
+
+def moved_an_alias(outcome: ExperimentDecision | RollbackEvent | None) -> bool:
+    """A rollback, or a look that promoted or rejected; `continue` leaves every alias where it was."""
+    if isinstance(outcome, RollbackEvent):
+        return True
+    return outcome is not None and outcome.decision != "continue"
 
 
 def status(state_root: Path) -> dict[str, Any] | None:
