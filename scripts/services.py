@@ -220,26 +220,33 @@ def start_worker(run: Path, logs: Path, workspace: Path, env: dict[str, str]) ->
 
 
 def down(state: Path) -> int:
-    """Stop every service a `make up` on this state started, the worker first (it uses the others)."""
+    """Stop every service a `make up` on this state started, the worker first (it uses the others).
+
+    The worker's shutdown pauses its schedule on the Prefect server, so the others stop once it
+    has; they need nothing of each other and stop together (one by one cost ~2 s more).
+    """
     pid_files = sorted((state / "run").glob("*.pid"), key=lambda p: (p.stem != "worker", p.stem))
     if not pid_files:
         print(f"  nothing to stop: no pid files in {state / 'run'}")  # noqa: T201
-    for pid_file in pid_files:
-        pid = int(pid_file.read_text())
-        if _alive(pid):
+    first = [p for p in pid_files if p.stem == "worker"]
+    for group in (first, [p for p in pid_files if p.stem != "worker"]):
+        pids = {p: int(p.read_text()) for p in group}
+        running = {p: pid for p, pid in pids.items() if _alive(pid)}
+        for pid in running.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)  # the session `up` created for this service
-            for _ in range(40):
-                if not _alive(pid):
-                    break
-                time.sleep(0.25)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in running.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid_file, pid in pids.items():
+            if pid_file in running:
+                if _alive(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
+                print(f"  {pid_file.stem:<10} stopped (pid {pid})")  # noqa: T201
             else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-            print(f"  {pid_file.stem:<10} stopped (pid {pid})")  # noqa: T201
-        else:
-            print(f"  {pid_file.stem:<10} was not running (stale pid {pid})")  # noqa: T201
-        pid_file.unlink()
+                print(f"  {pid_file.stem:<10} was not running (stale pid {pid})")  # noqa: T201
+            pid_file.unlink()
     return 0
 
 

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -119,3 +120,50 @@ def test_the_worker_starts_once_prefect_answers_not_after_every_service(
     assert f"mlflow     http://127.0.0.1:{mlflow}" in out
     assert "not answering" not in out
     assert out.index("worker     monitor every") < out.index("mlflow     http://")
+
+
+ON_TERM = """
+import os, signal, sys, time
+mine, other, clean = sys.argv[1:4]
+
+def stop(*_):
+    open(mine, "w").close()
+    deadline = time.monotonic() + 8
+    while other != "-" and not os.path.exists(other):  # stops cleanly only if the other got it too
+        if time.monotonic() > deadline:
+            raise SystemExit(1)
+        time.sleep(0.05)
+    open(clean, "w").close()
+    raise SystemExit(0)
+
+signal.signal(signal.SIGTERM, stop)
+open(mine + ".ready", "w").close()
+while True:
+    time.sleep(1)
+"""
+
+
+def test_down_stops_the_services_after_the_worker_together(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    started = []
+    for name, other in (("api", "mlflow"), ("mlflow", "-")):
+        term = tmp_path / f"{name}.term"
+        peer = "-" if other == "-" else str(tmp_path / f"{other}.term")
+        process = subprocess.Popen(
+            [sys.executable, "-c", ON_TERM, str(term), peer, str(tmp_path / f"{name}.clean")],
+            start_new_session=True,
+        )
+        (run / f"{name}.pid").write_text(f"{process.pid}\n")
+        started.append((process, term))
+    for _, term in started:  # the handlers are installed before `down` signals
+        deadline = time.monotonic() + 30
+        while not Path(f"{term}.ready").exists():
+            assert time.monotonic() < deadline and all(p.poll() is None for p, _ in started)
+            time.sleep(0.05)
+    subprocess.run([sys.executable, str(SCRIPT), "down", "--state", str(tmp_path)], check=True)
+    for process, _ in started:
+        process.wait(timeout=30)
+    # The API's stand-in exits cleanly only once MLflow's was signalled too: one after the
+    # other, it would wait for a signal that comes only after it has gone.
+    assert (tmp_path / "api.clean").exists() and (tmp_path / "mlflow.clean").exists()
