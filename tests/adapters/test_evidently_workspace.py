@@ -18,12 +18,21 @@ pytestmark = pytest.mark.slow
 PARAMS = monitor_params(cooldown_minutes=0)
 
 
-def test_a_corrupt_snapshot_is_quarantined_and_the_next_save_goes_on(
-    reference: pd.DataFrame, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+Saved = tuple[drift.DriftResult, Path, dict[str, str]]
+
+
+@pytest.fixture
+def saved(reference: pd.DataFrame, tmp_path: Path) -> Saved:
+    """A calm window's report, saved once: the result, the workspace and the snapshot ids."""
     calm = drift.analyse(reference, reference.sample(150, random_state=3), PARAMS, full=False)
     ws = tmp_path / "evidently"
-    first = drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t1")
+    return calm, ws, drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t1")
+
+
+def test_a_corrupt_snapshot_is_quarantined_and_the_next_save_goes_on(
+    saved: Saved, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calm, ws, first = saved
     (good,) = ws.glob(f"*/snapshots/{first['drift']}.json")
     broken = good.with_name("00000000-0000-0000-0000-000000000000.json")
     broken.write_text('{"truncated": ')
@@ -34,12 +43,8 @@ def test_a_corrupt_snapshot_is_quarantined_and_the_next_save_goes_on(
     assert "quarantined" in caplog.text
 
 
-def test_a_snapshot_found_whole_is_parsed_again_only_once_it_changes(
-    reference: pd.DataFrame, tmp_path: Path
-) -> None:
-    calm = drift.analyse(reference, reference.sample(150, random_state=3), PARAMS, full=False)
-    ws = tmp_path / "evidently"
-    first = drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t1")
+def test_a_snapshot_found_whole_is_parsed_again_only_once_it_changes(saved: Saved) -> None:
+    _, ws, first = saved
     (kept,) = ws.glob(f"*/snapshots/{first['drift']}.json")
     assert evidently_workspace.quarantine(ws) == []  # the next cycle's check parses it and remembers it
     checked = json.loads((ws / evidently_workspace.CHECKED_INDEX).read_text())
@@ -57,13 +62,11 @@ def test_a_snapshot_found_whole_is_parsed_again_only_once_it_changes(
 
 
 def test_a_save_opens_no_store_that_reads_every_snapshot(
-    reference: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    saved: Saved, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from evidently.ui.service.storage.local import base
 
-    calm = drift.analyse(reference, reference.sample(150, random_state=3), PARAMS, full=False)
-    ws = tmp_path / "evidently"
-    first = drift.save(calm, ws, "titanic-survival", tmp_path / "reports", "t1")
+    calm, ws, first = saved
 
     def load_everything(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the dataset store's LocalState.load parses every snapshot")
