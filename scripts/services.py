@@ -223,7 +223,8 @@ def down(state: Path) -> int:
     """Stop every service a `make up` on this state started, the worker first (it uses the others).
 
     The worker's shutdown pauses its schedule on the Prefect server, so the others stop once it
-    has; they need nothing of each other and stop together (one by one cost ~2 s more).
+    has; they need nothing of each other, so they are signalled together, not each after the
+    last has gone.
     """
     pid_files = sorted((state / "run").glob("*.pid"), key=lambda p: (p.stem != "worker", p.stem))
     if not pid_files:
