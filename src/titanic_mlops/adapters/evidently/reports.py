@@ -9,7 +9,6 @@ both arms on the same passengers, in a project of its own.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ from titanic_mlops.domain import experiment_counts, features
 from titanic_mlops.domain.monitoring_data import LABEL, PREDICTION, PROBABILITY
 from titanic_mlops.domain.params import MonitorParams
 from titanic_mlops.domain.schema import THRESHOLD
-
-logger = logging.getLogger(__name__)
 
 # Forced, so a drift score always means a p-value whatever the sample sizes (Evidently would
 # switch to distances above 1,000 reference rows, and the threshold would change meaning).
@@ -140,8 +137,12 @@ def save(
     the workspace that does not parse is moved to `<workspace>/quarantine/` with a warning, so
     the UI keeps listing the rest; a failure here is logged, never raised (monitoring goes on).
     """
-    return evidently_workspace.store(result.snapshots, workspace, project, html_dir, stamp, labels or {},
-                  lambda ws: evidently_workspace.monitoring_project(ws, project, params))  # fmt: skip
+
+    def create(ws: Any) -> Any:
+        return evidently_workspace.monitoring_project(ws, project, params)
+
+    snapshots = result.snapshots
+    return evidently_workspace.store(snapshots, workspace, project, html_dir, stamp, labels or {}, create)
 
 
 def _method(column: str) -> str:
@@ -224,8 +225,12 @@ def save_arms(
     snapshot: Any, workspace: Path, project: str, html_dir: Path, stamp: str, labels: dict[str, str]
 ) -> dict[str, str]:
     """`compare_arms`'s snapshot into its own project (created with the arms' dashboard) and HTML."""
-    return evidently_workspace.store({ARMS_REPORT: snapshot}, workspace, project, html_dir, stamp, labels,
-                  lambda ws: evidently_workspace.arms_project(ws, project))  # fmt: skip
+
+    def create(ws: Any) -> Any:
+        return evidently_workspace.arms_project(ws, project)
+
+    snapshots = {ARMS_REPORT: snapshot}
+    return evidently_workspace.store(snapshots, workspace, project, html_dir, stamp, labels, create)
 
 
 def _value_drift_scores(payload: dict[str, Any]) -> dict[str, float]:
